@@ -1,0 +1,149 @@
+"""One small registry type for everything the domain enumerates: task types, metrics, parsers, sources,
+builders, inference backends, merge methods, prompt strategies, quantizers, hardware, arena models.
+
+Every registry fails the same way on an unknown name (``UnknownNameError``, listing the known names
+with a did-you-mean), can be checked from a pydantic field (``Registry.validated``), and describes
+what it holds (``Registry.describe``) for ``--help``, docs and MLflow params.
+
+    BACKENDS: Registry[type[GenerationBackend]] = Registry("inference backend")
+
+    @BACKENDS.register("transformers", doc="local model, batched greedy generate")
+    class TransformersBackend(GenerationBackend): ...
+
+    BACKENDS.get("transformer")   # UnknownNameError: unknown inference backend 'transformer'.
+                                  #   Did you mean 'transformers'? Known: dummy, echo, transformers
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Iterator
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator
+
+T = TypeVar("T")
+
+
+def did_you_mean(name: str, known: Iterable[str], n: int = 1) -> str:
+    """`` Did you mean 'x'?`` (up to ``n`` close names), or "" when nothing is close."""
+    close = difflib.get_close_matches(str(name), list(known), n=n)
+    return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+class UnknownNameError(LookupError):
+    """A name that no registry entry has; the message lists the known names with a did-you-mean."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        self.kind, self.name, self.known = kind, name, sorted(known)
+        hint = did_you_mean(name, self.known, n=3)
+        super().__init__(f"unknown {kind} {name!r}.{hint} Known: {', '.join(self.known) or 'none'}")
+
+    def __str__(self) -> str:  # LookupError would quote the message like a KeyError; keep it plain
+        return str(self.args[0])
+
+
+class Registry(Generic[T]):
+    """Name → item, with a one-line description per name.
+
+    ``loader`` (optional) imports the modules whose entries register themselves on import, so a
+    registry whose entries pull in heavy libraries (torch, vLLM) stays cheap until it is first read.
+    """
+
+    def __init__(self, kind: str, loader: Callable[[], None] | None = None) -> None:
+        self.kind = kind
+        self._items: dict[str, T] = {}
+        self._docs: dict[str, str] = {}
+        self._loader = loader
+
+    # ------------------------------------------------------------------ filling
+
+    def add(self, name: str, item: T, doc: str = "") -> T:
+        """Register ``item`` under ``name``; a name taken by another item is a programming error."""
+        if name in self._items and self._items[name] is not item:
+            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        self._items[name] = item
+        self._docs[name] = doc or _first_line(getattr(item, "__doc__", None))
+        return item
+
+    def register(self, name: str, *aliases: str, doc: str = "") -> Callable[[T], T]:
+        """Decorator form of ``add``; aliases resolve to the same item."""
+
+        def decorate(item: T) -> T:
+            for key in (name, *aliases):
+                self.add(key, item, doc)
+            return item
+
+        return decorate
+
+    # ------------------------------------------------------------------ reading
+
+    def _load(self) -> None:
+        if self._loader is not None:
+            loader, self._loader = self._loader, None
+            loader()
+
+    def get(self, name: str) -> T:
+        self._load()
+        try:
+            return self._items[name]
+        except (KeyError, TypeError):
+            raise UnknownNameError(self.kind, name, self._items) from None
+
+    def check(self, name: str) -> str:
+        """``name`` itself when registered; else ``UnknownNameError``."""
+        self.get(name)
+        return name
+
+    def names(self) -> list[str]:
+        self._load()
+        return sorted(self._items)
+
+    def items(self) -> list[tuple[str, T]]:
+        return [(name, self._items[name]) for name in self.names()]
+
+    def describe(self) -> dict[str, str]:
+        """Name → one-line description, sorted by name (for --help, docs and MLflow params)."""
+        return {name: self._docs[name] for name in self.names()}
+
+    def help(self) -> str:
+        """The known names, one per line, with their descriptions: what an argparse epilog shows."""
+        width = max((len(n) for n in self.names()), default=0)
+        return "\n".join(f"  {name:<{width}}  {doc}".rstrip() for name, doc in self.describe().items())
+
+    def __contains__(self, name: object) -> bool:
+        self._load()
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        self._load()
+        return len(self._items)
+
+    def __getitem__(self, name: str) -> T:
+        return self.get(name)
+
+    def __repr__(self) -> str:
+        return f"Registry({self.kind!r}, {len(self)} entries)"
+
+    # ------------------------------------------------------------------ config
+
+    def validated(self) -> Any:
+        """A pydantic type for a field that names an entry: ``backend: BACKENDS.validated() = "x"``.
+
+        An unknown name then fails when params load, with the file, line and key (``shoplm.config``)
+        and this registry's list of known names.
+        """
+        return Annotated[str, AfterValidator(self._validate)]
+
+    def _validate(self, name: str) -> str:
+        try:
+            return self.check(name)
+        except UnknownNameError as exc:
+            raise ValueError(str(exc)) from None  # pydantic reports ValueError, not LookupError
+
+
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().splitlines()[0].strip() if (doc or "").strip() else ""
