@@ -63,7 +63,7 @@ class Registry(Generic[T]):
         if name in self._items and self._items[name] is not item:
             raise ValueError(f"{self.kind} {name!r} is registered twice")
         self._items[name] = item
-        self._docs[name] = doc or _first_line(getattr(item, "__doc__", None))
+        self._docs[name] = doc or _own_doc(item)
         return item
 
     def register(self, name: str, *aliases: str, doc: str = "") -> Callable[[T], T]:
@@ -145,5 +145,9 @@ class Registry(Generic[T]):
             raise ValueError(str(exc)) from None  # pydantic reports ValueError, not LookupError
 
 
-def _first_line(doc: str | None) -> str:
-    return (doc or "").strip().splitlines()[0].strip() if (doc or "").strip() else ""
+def _own_doc(item: object) -> str:
+    """First docstring line of a project function or class (not of a builtin value such as an int)."""
+    if not callable(item) or getattr(item, "__module__", "builtins") == "builtins":
+        return ""
+    doc = (getattr(item, "__doc__", None) or "").strip()
+    return doc.splitlines()[0].strip() if doc else ""

@@ -55,3 +55,17 @@ def test_validated_field_fails_like_a_pydantic_error():
     assert Section(colour="green").colour == "green"
     with pytest.raises(ValidationError, match="Did you mean 'green'"):
         Section(colour="gren")
+
+
+def test_describe_uses_the_first_docstring_line_of_registered_functions():
+    reg: Registry = Registry("step")
+
+    @reg.register("shout")
+    def shout(text: str) -> str:
+        """Upper-case the text.
+
+        More words that --help does not need."""
+        return text.upper()
+
+    assert reg.describe() == {"shout": "Upper-case the text."}
+    assert reg.help() == "  shout  Upper-case the text."
