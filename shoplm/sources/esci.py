@@ -35,8 +35,8 @@ from .base import (
     progress_bar,
     require_columns,
     require_path,
-    undecodable_rows,
 )
+from .utf8 import undecodable_rows
 
 EXAMPLES_FILE = "shopping_queries_dataset_examples.parquet"
 PRODUCTS_FILE = "shopping_queries_dataset_products.parquet"
