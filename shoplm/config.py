@@ -129,7 +129,9 @@ def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
 def _format_errors(path: Path, exc: ValidationError, root: yaml.Node | None, prefix: tuple = ()) -> str:
     lines = []
     for err in exc.errors():
-        loc = prefix + tuple(err["loc"])
+        # A validator that checks several fields together (an adapter's overrides against the defaults)
+        # reports at the model; it names the key at fault in ctx["loc"], relative to that model.
+        loc = prefix + tuple(err["loc"]) + tuple((err.get("ctx") or {}).get("loc", ()))
         key = ".".join(str(part) for part in loc) or "<root>"
         line = _line_of(root, loc)
         where = f"{path}:{line}" if line else str(path)

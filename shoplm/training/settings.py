@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 
 class _Strict(BaseModel):
@@ -103,8 +104,13 @@ def _check_overrides(adapters: dict[str, AdapterSpec], defaults: OptimizationSet
     for name, adapter in adapters.items():
         try:
             adapter.hyperparameters(defaults)
-        except Exception as exc:  # name the adapter whose overrides are wrong
-            raise ValueError(f"adapter {name!r} overrides: {exc}") from None
+        except ValidationError as exc:  # name the adapter and the key; ctx["loc"] lets config.py find its line
+            first = exc.errors()[0]
+            key = ".".join(str(part) for part in first["loc"])
+            reason = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+            raise PydanticCustomError("adapter_overrides", "adapter '{adapter}' overrides: {key}: {reason}",
+                                      {"adapter": name, "key": key, "reason": reason,
+                                       "loc": ("adapters", name, "overrides", *first["loc"])}) from None
 
 
 class TrainSection(_Strict):
