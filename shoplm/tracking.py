@@ -80,6 +80,13 @@ def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, str
     return flat
 
 
+def log_step_metrics(metrics: Mapping[str, float], step: int) -> None:
+    """One logging step's numbers (a training loop's ``log_fn``) into the active run, names made safe."""
+    import mlflow
+
+    mlflow.log_metrics({metric_name(k): float(v) for k, v in metrics.items()}, step=step)
+
+
 @contextmanager
 def stage_run(stage: str, params: Mapping[str, Any], tags: Mapping[str, str] | None = None) -> Iterator[Any]:
     """Open the MLflow run of one stage: nested under the flow's parent run when there is one."""
