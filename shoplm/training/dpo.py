@@ -7,7 +7,8 @@ it, so no second model is held in memory and the KL anchor is the SFT model, not
 The result is one adapter of the SFT adapter's shape (same rank and targets), written to
 ``models/adapters/<sft>-dpo/`` and usable wherever the SFT adapter is (evaluate, merge).
 
-Pairs come from :mod:`.preferences` (gold answer vs a wrong or badly formatted one).
+Pairs come from :mod:`.preferences`: the gold answer against one that scores strictly lower under the
+official metric, made by rules or sampled from the SFT model itself (``rejected.source``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from shoplm.shopbench.records import Question
 from shoplm.training import checkpoints, model as modeling, provenance
 from shoplm.training.monitoring import LogCallback, LogFn, loss_over_all_steps, peak_memory_mb
+from shoplm.training.on_policy import sample_answers
 from shoplm.training.preferences import build_pairs, pair_stats
 from shoplm.training.settings import DPOHyperparameters
 from shoplm.training.sft import RUN_KEY, trainer_arguments, write_summary
@@ -69,7 +71,12 @@ def train_dpo(run: DPORun, *, log_fn: LogFn | None = None, callbacks: Sequence[A
     hp = run.hyperparameters
     if not Path(run.sft_adapter_dir, "adapter_config.json").is_file():
         raise FileNotFoundError(f"{run.sft_adapter_dir}: no trained SFT adapter (run `dvc repro train@...`)")
-    pairs = build_pairs(run.questions, hp.rejected, seed=run.seed)
+    generate = None
+    if hp.rejected.source == "on_policy":  # the SFT model answers; its lower-scoring answers are rejected
+        def generate(questions: Sequence[Question], samples: int) -> list[list[str]]:
+            return sample_answers(run.base_dir, run.sft_adapter_dir, questions, samples, hp.rejected.temperature,
+                                  seed=run.seed, progress=progress and modeling.is_main_process())
+    pairs = build_pairs(run.questions, hp.rejected, seed=run.seed, generate=generate)
     if not pairs:
         raise ValueError("no preference pair could be built from the questions")
     records = [pair.as_record() for pair in pairs]
