@@ -11,8 +11,9 @@ questions of ``data/processed/<mixture>/train.jsonl`` and the base model of stag
   file, which no stage depends on);
 * ``models/checkpoints/v7/checkpoint-<step>/`` every ``save_steps`` (not a DVC output): a killed run
   resumes from the newest one on the next invocation, when hyperparameters, seed, data and base
-  model (its files' contents, tokenizer included) are unchanged (it says so in the log and in the MLflow tag ``resumed_from_step``); they are
-  removed once the run finishes (``keep_checkpoints: true`` keeps them);
+  model (its files' contents, tokenizer included) are unchanged (it says so in the log and in the
+  MLflow tag ``resumed_from_step``); they are removed once the run finishes (``keep_checkpoints:
+  true`` keeps them);
 * MLflow run ``train@v7``: the loss curve per logging step, tokens/s, answer-token fraction (loss
   tokens / real tokens), padding share, peak memory, and the adapter folder as an artifact.
 

@@ -40,7 +40,8 @@ def test_a_killed_stage_run_is_marked_killed_when_the_stage_runs_again(store):
     assert dead.info.status == "RUNNING" and dead.data.tags[tracking.HOST_TAG] == socket.gethostname()
 
     # runs a restart must not touch: another stage, a live process, another host
-    tags = {"shoplm.stage": "train@v8", tracking.HOST_TAG: socket.gethostname(), tracking.PID_TAG: dead.data.tags[tracking.PID_TAG]}
+    tags = {"shoplm.stage": "train@v8", tracking.HOST_TAG: socket.gethostname(),
+            tracking.PID_TAG: dead.data.tags[tracking.PID_TAG]}
     other_stage = client.create_run(experiment, tags=tags).info.run_id
     live = client.create_run(experiment, tags={**tags, "shoplm.stage": "train@v7",
                                                tracking.PID_TAG: str(os.getpid())}).info.run_id
