@@ -103,6 +103,7 @@ def test_pairs_are_seeded_capped_and_in_trl_format(sample_questions):
     assert stats["pairs"] == 20 == stats.get("kind.wrong", 0) + stats.get("kind.format", 0)
 
 
+@pytest.mark.slow
 def test_on_policy_dpo_samples_the_sft_model(tiny_base_dir, sample_questions, tiny_hp, tiny_dpo_hp, tmp_path):
     from shoplm.training.dpo import DPORun, train_dpo
     from shoplm.training.on_policy import sample_answers

@@ -28,6 +28,7 @@ class KillAt(TrainerCallback):
             raise Killed(f"killed at step {self.step}")
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_from_last_checkpoint(tiny_base_dir, sample_questions, tiny_hp, tmp_path):
     from safetensors.torch import load_file
 
@@ -69,6 +70,7 @@ def test_killed_run_resumes_from_last_checkpoint(tiny_base_dir, sample_questions
     assert changed["run"]["resumed_from_step"] is None and changed["global_step"] == 2
 
 
+@pytest.mark.slow
 def test_a_changed_base_model_starts_afresh(tiny_base_dir, sample_questions, tiny_hp, tmp_path):
     """Rebuilding the base with another seed keeps config.json and every file size: still a new run."""
     from safetensors.torch import load_file, save_file
@@ -95,6 +97,7 @@ def test_a_changed_base_model_starts_afresh(tiny_base_dir, sample_questions, tin
     assert fresh["run"]["throughput"]["micro_batches"] == 4 and fresh["global_step"] == 4
 
 
+@pytest.mark.slow
 def test_a_rebuilt_adapter_has_the_same_bytes(tiny_base_dir, sample_questions, tiny_hp, tmp_path):
     """A forced rebuild with identical results leaves the DVC output unchanged (no timings inside)."""
     def build(out):
