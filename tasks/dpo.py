@@ -29,7 +29,7 @@ from shoplm.config import PARAMS_FILE, load_section
 from shoplm.modeling import resolve_stage_model
 from shoplm.training.dpo import DPORun, train_dpo
 from shoplm.training.layout import (ADAPTERS_DIR, BASE_DIR, CHECKPOINTS_DIR, DPO_SUFFIX, mixture_questions,
-                                    run_metrics_file)
+                                    write_run_metrics)
 from shoplm.training.model import is_main_process
 from shoplm.training.settings import DPOSection, select_adapter
 from tasks._runner import run
@@ -72,9 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             if summary["train_loss"] is not None:
                 finals["train_loss"] = summary["train_loss"]
             metrics = {tracking.metric_name(k): float(v) for k, v in finals.items()}
-            metrics_file = run_metrics_file("dpo", args.adapter)
-            metrics_file.parent.mkdir(parents=True, exist_ok=True)
-            metrics_file.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            write_run_metrics("dpo", args.adapter, metrics)
             mlflow.log_metrics(metrics, step=summary["global_step"])
             mlflow.set_tag("resumed_from_step", str(summary["run"]["resumed_from_step"]))
             mlflow.log_artifacts(str(out), artifact_path=f"adapters/{name}")

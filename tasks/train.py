@@ -41,7 +41,7 @@ from pathlib import Path
 from shoplm import tracking
 from shoplm.config import PARAMS_FILE, load_section
 from shoplm.modeling import resolve_stage_model
-from shoplm.training.layout import ADAPTERS_DIR, BASE_DIR, CHECKPOINTS_DIR, mixture_questions, run_metrics_file
+from shoplm.training.layout import ADAPTERS_DIR, BASE_DIR, CHECKPOINTS_DIR, mixture_questions, write_run_metrics
 from shoplm.training.model import is_main_process
 from shoplm.training.settings import TrainSection, select_adapter
 from shoplm.training.sft import AdapterRun, train_adapter
@@ -62,11 +62,6 @@ def run_metrics(summary: dict) -> dict[str, float]:
     if summary["train_loss"] is not None:
         metrics["train_loss"] = summary["train_loss"]
     return {tracking.metric_name(k): float(v) for k, v in metrics.items()}
-
-
-def write_run_metrics(path: Path, metrics: dict[str, float]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             log_fn=tracking.log_step_metrics if main_process else None, progress=not args.no_progress)
         if main_process:
             metrics = run_metrics(summary)
-            write_run_metrics(run_metrics_file("train", args.adapter), metrics)
+            write_run_metrics("train", args.adapter, metrics)
             mlflow.log_metrics(metrics, step=summary["global_step"])
             mlflow.set_tag("resumed_from_step", str(summary["run"]["resumed_from_step"]))
             mlflow.log_artifacts(str(out), artifact_path=f"adapters/{args.adapter}")

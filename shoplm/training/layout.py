@@ -7,6 +7,7 @@ stage module imports the other (tasks import only ``shoplm``).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from shoplm.shopbench.records import Question, load_questions
@@ -35,3 +36,11 @@ def mixture_questions(mixture: str) -> list[Question]:
 def run_metrics_file(stage: str, adapter: str) -> Path:
     """``metrics/<stage>/<adapter>.json``: what one run of a training stage measured."""
     return RUN_METRICS_DIR / stage / f"{adapter}.json"
+
+
+def write_run_metrics(stage: str, adapter: str, metrics: dict[str, float]) -> Path:
+    """Write :func:`run_metrics_file` (sorted keys, so only changed figures show in a diff)."""
+    path = run_metrics_file(stage, adapter)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
