@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PROJECT_PACKAGES = ("shoplm", "tasks")  # what stages may import; flows/ sits above dvc.yaml
+PROJECT_PACKAGES = ("shoplm", "tasks", "data")  # data/generators/ included: no stage may import it
 STAGE_COMMAND = re.compile(r"^python -m (tasks(?:\.\w+)+)\b")
 
 

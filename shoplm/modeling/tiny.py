@@ -24,7 +24,7 @@ import torch
 from transformers import GenerationConfig, PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
 from shoplm.modeling.chat_format import ENDOFTEXT, IM_END
-from shoplm.modeling.corpus import read_documents
+from shoplm.modeling.corpus import PROBE_FILE, read_documents
 from shoplm.modeling.pretrain import pretrain, tokenize_corpus
 from shoplm.modeling.probe import format_probe
 from shoplm.modeling.spec import TinyModelSpec
@@ -135,7 +135,7 @@ def _build(spec: TinyModelSpec, out_dir: Path, progress: bool, probe: bool) -> d
                       seq_len=spec.pretrain_seq_len, learning_rate=spec.learning_rate,
                       warmup_steps=spec.warmup_steps, seed=spec.seed,
                       eot_id=tokenizer.convert_tokens_to_ids(ENDOFTEXT), progress=progress)
-    probe_report = format_probe(model, tokenizer) if probe else None
+    probe_report = format_probe(model, tokenizer, path=corpus.with_name(PROBE_FILE)) if probe else None
 
     model.generation_config = generation_config(tokenizer)
     model.to(TORCH_DTYPES[spec.dtype])
