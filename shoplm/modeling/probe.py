@@ -1,10 +1,10 @@
 """A format probe: does the model answer held-out ShopBench-style questions in the right shape?
 
-Questions come from ``data/corpus/probe_questions.jsonl`` (written with the corpus by its generator, on a
-seed the corpus does not use), are rendered with the tokenizer's own chat template (``add_generation_prompt=True``) and decoded greedily. Per task type the
-probe counts the answers that end with ``<|im_end|>``, that have the task's shape (a digit; a
-permutation of 1-5; comma-separated indices; a list literal of strings; text with letters) and that
-equal the reference answer exactly.
+Questions come from ``data/corpus/probe_questions.jsonl`` (written with the corpus by its generator, on
+a seed the corpus does not use), are rendered with the tokenizer's own chat template
+(``add_generation_prompt=True``) and decoded greedily. Per task type the probe counts the answers that
+end with ``<|im_end|>``, that have the task's shape (a digit; a permutation of 1-5; comma-separated
+indices; a list literal of strings; text with letters) and that equal the reference answer exactly.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def probe_questions(per_task: int, path: Path | None = None) -> list[tuple[str, 
 
     ``path`` defaults to the shipped file, found from any working directory."""
     if path is None:
-        path = DEFAULT_PROBE_PATH if DEFAULT_PROBE_PATH.exists() else Path(__file__).resolve().parents[2] / DEFAULT_PROBE_PATH
+        in_repository = Path(__file__).resolve().parents[2] / DEFAULT_PROBE_PATH
+        path = DEFAULT_PROBE_PATH if DEFAULT_PROBE_PATH.exists() else in_repository
     if not Path(path).is_file():
         raise FileNotFoundError(f"probe questions {path} not found; regenerate them with `{REGENERATE}`")
     taken: dict[str, int] = {}

@@ -49,10 +49,12 @@ def classifier_report(questions: Iterable, groups: Iterable[str]) -> dict:
 
 def confusion_markdown(report: dict, title: str = "Task-type classifier") -> str:
     """The report of :func:`classifier_report` as two Markdown tables (per builder, then confusion)."""
-    lines = [f"# {title}", "", f"Overall: {report['overall']['correct']}/{report['overall']['n']} "
-             f"({report['overall']['accuracy']}); builders whose questions the multiple-choice flag does not decide: "
-             f"{report['without_flag']['correct']}/{report['without_flag']['n']} ({report['without_flag']['accuracy']})",
-             "", "| builder | n | correct | accuracy | deciding rules | misfired rules |", "|---|---:|---:|---:|---|---|"]
+    overall, without_flag = report["overall"], report["without_flag"]
+    lines = [f"# {title}", "",
+             f"Overall: {overall['correct']}/{overall['n']} ({overall['accuracy']}); builders whose questions "
+             f"the multiple-choice flag does not decide: {without_flag['correct']}/{without_flag['n']} "
+             f"({without_flag['accuracy']})", "",
+             "| builder | n | correct | accuracy | deciding rules | misfired rules |", "|---|---:|---:|---:|---|---|"]
     for group, row in report["per_group"].items():
         rules, misfired = (", ".join(f"{rule} ×{count}" for rule, count in row[key].items())
                            for key in ("rules", "misfired_rules"))
