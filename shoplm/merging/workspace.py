@@ -151,3 +151,12 @@ def merge_to_folder(base_dir: str | os.PathLike[str], adapters: Mapping[str, str
 def folder_size_bytes(folder: str | os.PathLike[str]) -> int:
     """Bytes of every file under ``folder`` (what a model costs on disk)."""
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+
+
+def adapter_folders(names: list[str] | Mapping[str, Any], adapters_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """``{name: adapters_dir/name}`` for each adapter a spec or grid names; a missing one says how to train it."""
+    folders = {name: Path(adapters_dir) / name for name in names}
+    for name, folder in folders.items():
+        if not (folder / "adapter_config.json").is_file():
+            raise FileNotFoundError(f"{folder}: no adapter {name!r} (train it with `dvc repro train@{name}`)")
+    return folders
