@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                              on_result=log_candidate, progress=not args.no_progress)
         chosen = choose(results)
         mlflow.MlflowClient().set_tag(run_ids[chosen.spec.fingerprint()], "shoplm.chosen", "true")
+        mlflow.set_tag("shoplm.chosen_spec", chosen.spec.label())
 
         workspace.apply(chosen.spec)  # the one evaluation on the held-out questions
         tested = QuestionScorer(test, tokenizer, settings, section.objective)(workspace.model)
