@@ -68,7 +68,7 @@ class MergeWorkspace:
     """The base model of ``base_dir`` plus the adapters ``{name: folder}``, ready to merge in place."""
 
     def __init__(self, base_dir: str | os.PathLike[str], adapters: Mapping[str, str | os.PathLike[str]],
-                 dtype: str = "float32") -> None:
+                 dtype: str = "float32", reusable: bool = True) -> None:
         import torch
         from peft import PeftModel
         from transformers import AutoModelForCausalLM
@@ -91,7 +91,11 @@ class MergeWorkspace:
         self.model = peft_model.unload().eval()
         modules = dict(self.model.named_modules())
         self._weights = {name: modules[name].weight for name in self.factors}
-        self._originals = {name: weight.detach().clone() for name, weight in self._weights.items()}
+        # A reusable workspace keeps W_base of every targeted layer, so merges can be applied again and
+        # again (the search); a one-off merge skips that copy (for a 72B base, all-linear LoRA, ~the model).
+        self._originals = ({name: weight.detach().clone() for name, weight in self._weights.items()}
+                           if reusable else dict(self._weights))
+        self._reusable = reusable
         self.spec: MergeSpec | None = None
 
     @property
@@ -108,6 +112,8 @@ class MergeWorkspace:
         unknown = sorted(set(spec.adapters) - set(self.adapter_dirs))
         if unknown:
             raise KeyError(f"merge spec names adapter(s) {unknown} not loaded; loaded: {self.adapter_names}")
+        if not self._reusable and self.spec is not None:
+            raise RuntimeError("this workspace was built with reusable=False: it merges once")
         method = MERGE_METHODS.get(spec.method)
         torch.manual_seed(spec.seed)  # dare_* draw their masks layer by layer, in this fixed order
         with torch.no_grad():
@@ -120,6 +126,7 @@ class MergeWorkspace:
                 deltas = [self.factors[name][a].delta() for a in present]
                 weights = torch.tensor([spec.adapters[a] for a in present], dtype=torch.float32)
                 merged = method.combine(deltas, weights, spec.density)
+                # (original may be weight itself when not reusable: the sum is formed before the copy)
                 weight.copy_((original.float() + spec.alpha * merged).to(weight.dtype))
         self.spec = spec
 
@@ -143,7 +150,7 @@ def merge_to_folder(base_dir: str | os.PathLike[str], adapters: Mapping[str, str
                     spec: MergeSpec, out_dir: str | os.PathLike[str], dtype: str = "float32") -> Path:
     """Merge ``spec`` once and write it to ``out_dir`` (only the adapters the spec names are loaded)."""
     chosen = {name: adapters[name] for name in spec.adapters}
-    workspace = MergeWorkspace(base_dir, chosen, dtype=dtype)
+    workspace = MergeWorkspace(base_dir, chosen, dtype=dtype, reusable=False)
     workspace.apply(spec)
     return workspace.save(out_dir)
 
