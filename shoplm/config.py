@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shoplm.builders.settings import BuildSettings, IngestSettings
 from shoplm.inference.generation import GenerationSettings
+from shoplm.merging.settings import MergeSection, SearchSection
 from shoplm.modeling import TinyModelSpec
+from shoplm.quantization.settings import QuantizeSection
 from shoplm.training.settings import DPOSection, TrainSection
 
 PARAMS_FILE = Path("params.yaml")
@@ -44,15 +46,6 @@ class EvaluateSection(StrictModel):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
 
-class QuantizeSection(StrictModel):
-    """AWQ 4-bit (stage added later); the real profile pads Qwen2-72B's MLP for tensor parallel 4."""
-
-    method: Literal["awq"] = "awq"
-    bits: Literal[4, 8] = 4
-    group_size: Literal[32, 64, 128] = 128
-    pad_intermediate_to: int | None = Field(None, description="Zero-pad the MLP width (29568→29696 for TP 4).")
-
-
 SECTIONS: dict[str, type[BaseModel]] = {
     "base": BaseSection,
     "ingest": IngestSettings,
@@ -60,6 +53,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "evaluate": EvaluateSection,
     "train": TrainSection,
     "dpo": DPOSection,
+    "merge": MergeSection,
+    "search": SearchSection,
     "quantize": QuantizeSection,
 }
 
@@ -86,6 +81,9 @@ class Params(StrictModel):
     evaluate: EvaluateSection
     train: TrainSection
     dpo: DPOSection
+    # Optional until every profile carries them (an absent section means: no specs, no grids).
+    merge: MergeSection = Field(default_factory=MergeSection)
+    search: SearchSection = Field(default_factory=SearchSection)
     quantize: QuantizeSection
 
     @field_validator("eval_sets")
