@@ -1,0 +1,13 @@
+"""The one base class of the mistakes a user can fix: a params typo, a malformed record, an unknown name.
+
+Stage modules (``tasks/_runner.py``) and the ``shoplm`` command print such an error as one line and exit
+2; every other exception is a bug and keeps its traceback. Each subclass keeps its older base too
+(``ParamsError`` is still a ``ValueError``, ``UnknownNameError`` a ``LookupError``), so code that
+catches those goes on working.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """Bad input from the user; the message says what is wrong and where (file, line, key)."""
