@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shoplm.builders.settings import BuildSettings, IngestSettings
+from shoplm.errors import UserError
 from shoplm.inference.generation import GenerationSettings
 from shoplm.modeling import TinyModelSpec
 from shoplm.training.settings import DPOSection, TrainSection
@@ -94,7 +95,7 @@ class Params(StrictModel):
         return validate_eval_sets(value)
 
 
-class ParamsError(ValueError):
+class ParamsError(UserError, ValueError):
     """A params file failed validation; the message names the file, line and key of each problem."""
 
 

@@ -81,6 +81,11 @@ class Registry(Generic[T]):
 
         return decorate
 
+    def remove(self, name: str) -> None:
+        """Forget ``name`` (a test's scratch entry); an unknown name is ignored."""
+        self._items.pop(name, None)
+        self._docs.pop(name, None)
+
     # ------------------------------------------------------------------ reading
 
     def _load(self) -> None:
@@ -106,6 +111,9 @@ class Registry(Generic[T]):
 
     def items(self) -> list[tuple[str, T]]:
         return [(name, self._items[name]) for name in self.names()]
+
+    def values(self) -> list[T]:
+        return [self._items[name] for name in self.names()]
 
     def describe(self) -> dict[str, str]:
         """Name → one-line description (for --help, docs and MLflow params)."""

@@ -37,6 +37,9 @@ def test_registering_a_taken_name_with_another_item_fails():
     with pytest.raises(ValueError, match="colour 'red' is registered twice"):
         reg.add("red", 5)
     reg.add("red", 1)  # the same item again is harmless (a module imported twice)
+    reg.remove("red")  # a test's scratch entry goes away, and its name is free again
+    assert reg.names() == ["green", "verde"] and reg.values() == [2, 2]
+    reg.add("red", 5)
 
 
 def test_loader_runs_once_on_first_read():

@@ -29,6 +29,8 @@ from typing import Any, Literal
 import pandas as pd
 from tqdm import tqdm
 
+from shoplm.errors import UserError
+
 ErrorPolicy = Literal["raise", "skip"]
 POLICIES: tuple[str, ...] = ("raise", "skip")
 MAX_ERRORS_KEPT = 20
@@ -40,7 +42,7 @@ ROW_INDEX = "row index"
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
-class SourceError(ValueError):
+class SourceError(UserError, ValueError):
     """A malformed row or file; the message names the file, the row and the field."""
 
     def __init__(
