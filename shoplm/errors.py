@@ -11,3 +11,18 @@ from __future__ import annotations
 
 class UserError(Exception):
     """Bad input from the user; the message says what is wrong and where (file, line, key)."""
+
+
+def keyed_problems(problems: list[tuple[tuple[str, ...], str]]) -> Exception:
+    """A pydantic error for a model validator that finds problems at other keys than its own.
+
+    Each problem is (key path below the validated model, message); ``shoplm.config`` reports one line
+    per problem with the file line of its key, where a plain ValueError would only name the model.
+    """
+    from pydantic_core import PydanticCustomError
+
+    summary = "; ".join(message for _, message in problems)
+    return PydanticCustomError(KEYED_PROBLEMS, "{summary}", {"summary": summary, "problems": problems})
+
+
+KEYED_PROBLEMS = "shoplm_keyed_problems"

@@ -37,13 +37,13 @@ __all__ = [
 # The five answer formats, in the organisers' order (reports list them so). Parsers, gold renderers and
 # generation limits are registered per task type in their own modules.
 TASK_TYPES: Registry[str] = Registry("task type")
-for _name, _doc in (
-    ("multiple-choice", "one option number, e.g. 2"),
-    ("ranking", "candidate numbers, best first, e.g. 1,4,3,2,5"),
-    ("retrieval", "the numbers of the 3 matching candidates, e.g. 1,3,5"),
-    ("named_entity_recognition", "a list of strings, e.g. ['Nike', 'running shoes']"),
-    ("generation", "free text (explanations, translations, titles)"),
-):
+for _name, _doc in {
+    "multiple-choice": "one option number, e.g. 2",
+    "ranking": "candidate numbers, best first, e.g. 1,4,3,2,5",
+    "retrieval": "the numbers of the 3 matching candidates, e.g. 1,3,5",
+    "named_entity_recognition": "a list of strings, e.g. ['Nike', 'running shoes']",
+    "generation": "free text (explanations, translations, titles)",
+}.items():
     TASK_TYPES.add(_name, _name, doc=_doc)
 
 # The nine metrics, in the spec's order; each entry holds the task type it scores. The official
