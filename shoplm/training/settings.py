@@ -190,10 +190,15 @@ def _check_overrides(adapters: dict[str, AdapterSpec], defaults: OptimizationSet
     for name, adapter in adapters.items():
         try:
             adapter.hyperparameters(defaults)
-        except ValidationError as exc:  # each problem at its key under the adapter's overrides
-            raise keyed_problems([(("adapters", name, "overrides", *err["loc"]),
-                                   f"adapter {name!r} overrides: {err['msg'].removeprefix('Value error, ')}")
+        except ValidationError as exc:  # each problem at its own key under the adapter's overrides
+            raise keyed_problems([(("adapters", name, "overrides", *err["loc"]), _override_problem(name, err))
                                   for err in exc.errors()]) from None
+
+
+def _override_problem(adapter: str, err: Any) -> str:
+    key = ".".join(str(part) for part in err["loc"])
+    reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
+    return f"adapter {adapter!r} overrides: {key}: {reason}"
 
 
 class TrainSection(_Strict):

@@ -63,7 +63,7 @@ def test_ingest_then_build(project: Path, capsys: pytest.CaptureFixture[str]) ->
     frames = sorted(p.name for p in (project / "data/interim/frames").iterdir())
     assert frames == ["alpaca.parquet", "esci.parquet", "mmlu.parquet"]
     report = json.loads((project / "data/interim/ingest_report.json").read_text())
-    assert report["esci"]["rows"] == 70 and report["esci"]["skipped"] == 0
+    assert report["esci"]["rows"] == 52 and report["esci"]["skipped"] == 0  # the train split only
     assert report["alpaca"]["skipped"] == 1 and report["alpaca"]["errors"]
     assert report["alpaca"]["path"] == "raw/alpaca"
     captured = capsys.readouterr()
@@ -84,7 +84,7 @@ def test_ingest_then_build(project: Path, capsys: pytest.CaptureFixture[str]) ->
 
     runs = mlflow.search_runs(search_all_experiments=True, output_format="list", order_by=["start_time ASC"])
     by_name = {run.info.run_name: run for run in runs}  # the latest run of each name
-    assert by_name["ingest"].data.metrics["rows/esci"] == 70
+    assert by_name["ingest"].data.metrics["rows/esci"] == 52
     assert by_name["ingest"].data.metrics["skipped/alpaca"] == 1
     metrics = by_name["build@v9b"].data.metrics
     assert metrics["rows"] == manifest["rows"]

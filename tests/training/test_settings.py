@@ -62,7 +62,7 @@ def test_optimizer_scheduler_and_dpo_loss_names_come_from_transformers_and_trl()
         TrainHyperparameters(lr_scheduler="cosin")
     with pytest.raises(ValidationError, match="unknown trl DPO loss 'sigmod'. Did you mean 'sigmoid'"):
         DPOHyperparameters(loss_type="sigmod")
-    with pytest.raises(ValidationError, match="adapter 'v7' overrides: unknown transformers optimizer 'sgdd'. Did you mean 'sgd'"):
+    with pytest.raises(ValidationError, match="adapter 'v7' overrides: optimizer: unknown transformers optimizer 'sgdd'. Did you mean 'sgd'"):
         TrainSection.model_validate({"adapters": {"v7": {"mixture": "v7", "overrides": {"optimizer": "sgdd"}}}})
 
 
