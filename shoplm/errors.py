@@ -1,12 +1,14 @@
 """The one base class of the mistakes a user can fix: a params typo, a malformed record, an unknown name.
 
-Stage modules (``tasks/_runner.py``) and the ``shoplm`` command print such an error as one line and exit
-2; every other exception is a bug and keeps its traceback. Each subclass keeps its older base too
+Stage modules (``tasks/_runner.py``) print such an error as one line and exit 2; every other exception
+is a bug and keeps its traceback. Each subclass keeps its older base too
 (``ParamsError`` is still a ``ValueError``, ``UnknownNameError`` a ``LookupError``), so code that
 catches those goes on working.
 """
 
 from __future__ import annotations
+
+KEYED_PROBLEMS = "shoplm_keyed_problems"  # pydantic error type of keyed_problems, read by shoplm.config
 
 
 class UserError(Exception):
@@ -23,6 +25,3 @@ def keyed_problems(problems: list[tuple[tuple[str, ...], str]]) -> Exception:
 
     summary = "; ".join(message for _, message in problems)
     return PydanticCustomError(KEYED_PROBLEMS, "{summary}", {"summary": summary, "problems": problems})
-
-
-KEYED_PROBLEMS = "shoplm_keyed_problems"
