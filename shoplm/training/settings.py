@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from shoplm.errors import keyed_problems
 from shoplm.registry import Registry, UnknownNameError, did_you_mean
+from shoplm.training.rejection_sources import REJECTION_SOURCES
 
 
 class _Strict(BaseModel):
@@ -150,7 +151,14 @@ class TrainHyperparameters(OptimizationSettings):
 
 
 class RejectedAnswers(_Strict):
-    """How the rejected side of a preference pair is made from a question's gold answer."""
+    """How the rejected side of a preference pair is made; it always scores below the gold answer."""
+
+    source: REJECTION_SOURCES.validated() = Field(  # type: ignore[valid-type]
+        "synthetic", description="synthetic: rule-made wrong or badly formatted answers; on_policy: the "
+        "SFT model's own sampled answers. Either way a candidate is kept only when the official metric "
+        "scores it strictly below the gold answer.")
+    samples_per_question: int = Field(4, ge=1, description="on_policy: answers sampled per question.")
+    temperature: float = Field(1.0, gt=0, description="on_policy: sampling temperature.")
 
     bad_format_share: float = Field(0.5, ge=0, le=1, description="Share of pairs whose rejected answer "
                                     "is the right content in a wrong format ('Answer: 2', 'The answer is "
