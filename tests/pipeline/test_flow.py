@@ -7,6 +7,7 @@ import json
 import pytest
 import yaml
 
+from shoplm import tracking
 from tests.pipeline.conftest import dvc
 
 pytestmark = pytest.mark.slow
@@ -120,7 +121,7 @@ def test_a_failed_flow_tags_the_stage_and_its_error_on_the_parent_run(pipeline_r
     parent = next(r for r in _runs(client) if r.data.tags.get("shoplm.kind") == "pipeline"
                   and r.info.status == "FAILED")
     assert parent.data.tags["failed_stage"] == "evaluate@sample"
-    assert parent.data.tags["outcome.evaluate@sample"] == "failed"
+    assert parent.data.tags[tracking.metric_name("outcome.evaluate@sample")] == "failed"
     assert "data/eval/sample.jsonl" in parent.data.tags["error"] and "\n" not in parent.data.tags["error"]
     nested = [r for r in _runs(client) if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
     assert len(nested) <= 1  # at most the failed stage's own run, never a retry's second one
