@@ -32,13 +32,21 @@ class RunPlan:
     forced: set[str] = field(default_factory=set)
 
 
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working directory when inside it: what messages and headers show."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def run_params(root: Path, profile: str | None, eval_sets: dict[str, str] | None) -> tuple[str, str]:
     """(params text, label) for one run; validated, every evaluation set's file checked to exist."""
-    params_file = root / PARAMS_FILE
+    params_file = _shown(root / PARAMS_FILE)
     extra = {"eval_sets": dict(eval_sets)} if eval_sets else None
     if profile:
         resolved = profiles.resolve(profile, extra=extra, extra_source="eval_sets parameter",
-                                    profiles_dir=root / profiles.PROFILES_DIR)
+                                    profiles_dir=_shown(root / profiles.PROFILES_DIR))
     else:
         resolved = profiles.resolve_files([params_file], name=str(PARAMS_FILE), extra=extra,
                                           extra_source="eval_sets parameter")
