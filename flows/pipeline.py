@@ -4,9 +4,23 @@ The stage order is read from DVC (topological order of ``dvc.yaml``), so a new s
 here. Each task runs ``dvc repro --single-item <stage>``: DVC decides whether the stage is stale, the
 stage writes its own nested MLflow run, and its output is streamed line by line into the Prefect log.
 
-    python -m flows.pipeline                        # params.yaml as it is (tiny profile by default)
+    python -m flows.pipeline                        # params.yaml as it is
     python -m flows.pipeline --profile kddcup-qwen2-72b
     python -m flows.pipeline --force evaluate --eval-set dev=../shared/data/shopbench/development.json
+
+A run's arguments are checked before anything runs (``flows.plan``): a typo in a stage name, a profile,
+a params key or an evaluation set's path fails at once, in one line, with exit code 2.
+
+A run's ``profile`` and ``eval_sets`` hold for that run only: they are written to ``params.yaml`` (the
+file DVC reads) while its stages run, and the user's file is given back byte-identical on every exit
+path, success or failure. Runs take a lock on ``params.yaml`` for their whole duration, so concurrent
+runs (a served deployment triggered twice) queue instead of racing (``shoplm.params_lock``). To switch
+the params for good: ``shoplm profile use NAME``.
+
+When a stage fails, the parent run is tagged with every stage's outcome, ``failed_stage`` and ``error``
+(the stage's one-line error), and the run stops. A stage that exits with code 2 (the user's input is
+wrong: the same input fails the same way) is not retried; any other failure (a crash, a kill, a busy
+DVC lock) may be transient and is retried once.
 """
 
 from __future__ import annotations
@@ -14,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -21,23 +36,37 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
+from flows.plan import plan_run
 from flows.summary import comparison_metrics, print_summary, side_by_side
 from shoplm import tracking
-from shoplm.profiles import PARAMS_FILE, use_profile, write_params
+from shoplm.config import PARAMS_FILE, ParamsError
+from shoplm.params_lock import params_lock, run_params
+from shoplm.registry import UnknownNameError
+
+EXIT_USER_ERROR = 2  # tasks/_runner.py: a user's mistake, reported in one line
+_EXIT_CODE = re.compile(r"exited with (-?\d+)")  # DVC: "failed to run: <cmd>, exited with 2"
+_MAX_TAG_CHARS = 500
 
 
-def dvc_stage_order(root: Path) -> list[str]:
-    """Every stage of the DAG (foreach/matrix items expanded) in an order that respects dependencies."""
-    import networkx as nx
-    from dvc.repo import Repo
+class StageFailed(RuntimeError):
+    """A DVC stage failed; ``error`` is its one-line reason, ``exit_code`` its command's exit status."""
 
-    with Repo(str(root)) as repo:
-        graph = repo.index.graph
-        # Edges point from a stage to the stages it depends on; reverse for execution order, and sort
-        # ties by name so the order is stable from one run to the next.
-        order = nx.lexicographical_topological_sort(graph.reverse(copy=True), key=lambda s: s.addressing)
-        # Data tracked with `dvc add` shows up as command-less stages: nothing to run.
-        return [stage.addressing for stage in order if getattr(stage, "cmd", None)]
+    def __init__(self, stage: str, exit_code: int | None, error: str) -> None:
+        self.stage, self.exit_code, self.error = stage, exit_code, error
+        super().__init__(f"stage {stage} failed (exit code {exit_code}): {error}")
+
+    def __reduce__(self):  # Prefect may pickle a task's exception: keep the fields
+        return (StageFailed, (self.stage, self.exit_code, self.error))
+
+    @property
+    def transient(self) -> bool:
+        """Exit 2 is the user's input (the same input fails again); anything else may pass on a retry."""
+        return self.exit_code != EXIT_USER_ERROR
+
+
+def _retry_if_transient(task, task_run, state) -> bool:
+    error = getattr(state, "data", None)
+    return not isinstance(error, StageFailed) or error.transient
 
 
 def _stage_env() -> dict[str, str]:
@@ -47,31 +76,38 @@ def _stage_env() -> dict[str, str]:
     return env
 
 
-@task(task_run_name="{stage}", retries=1, retry_delay_seconds=5)
-def run_stage(stage: str, force: bool = False) -> str:
-    """Reproduce one DVC stage; return "ran" or "cached"."""
-    logger = get_run_logger()
+def reproduce(stage: str, force: bool, log, cwd: Path | None = None) -> str:
+    """``dvc repro --single-item STAGE``, its output line by line to ``log``; "ran", "cached" or ``StageFailed``."""
     cmd = [sys.executable, "-m", "dvc", "repro", "--single-item", stage, *(["--force"] if force else [])]
-    logger.info("$ dvc %s", " ".join(cmd[3:]))
+    log(f"$ dvc {' '.join(cmd[3:])}")
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_stage_env())
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_stage_env(),
+                            cwd=cwd)
     assert proc.stdout is not None
-    skipped = False
+    skipped, stage_error, dvc_error, exit_code = False, "", "", None
     for line in proc.stdout:
         line = line.rstrip()
         if line:
-            logger.info(line)
+            log(line)
         skipped |= "didn't change, skipping" in line
+        if line.startswith("error: "):  # the stage's own one-line error (tasks/_runner.py)
+            stage_error = line.removeprefix("error: ")
+        elif line.startswith("ERROR: "):  # DVC's
+            dvc_error = line.removeprefix("ERROR: ")
+            if match := _EXIT_CODE.search(line):
+                exit_code = int(match.group(1))
     if (code := proc.wait()) != 0:
-        raise RuntimeError(f"dvc repro {stage} failed with exit code {code}; see the log above")
+        error = stage_error or dvc_error or f"dvc repro exited with {code}"
+        raise StageFailed(stage, exit_code if exit_code is not None else code, error)
     outcome = "cached" if skipped and not force else "ran"
-    logger.info("%s: %s in %.1f s", stage, outcome, time.perf_counter() - started)
+    log(f"{stage}: {outcome} in {time.perf_counter() - started:.1f} s")
     return outcome
 
 
-def _wanted(stage: str, names: list[str]) -> bool:
-    """'evaluate' matches 'evaluate' and every 'evaluate@…' item."""
-    return any(stage == n or stage.startswith(f"{n}@") for n in names)
+@task(task_run_name="{stage}", retries=1, retry_delay_seconds=5, retry_condition_fn=_retry_if_transient)
+def run_stage(stage: str, force: bool = False) -> str:
+    """Reproduce one DVC stage as a Prefect task (its output in the task's log)."""
+    return reproduce(stage, force, get_run_logger().info)
 
 
 def _git_commit(root: Path) -> str:
@@ -96,6 +132,10 @@ def _stage_hashes(root: Path) -> dict[str, str]:
             for name, entry in stages.items()}
 
 
+def _outcome_tags(outcomes: dict[str, str]) -> dict[str, str]:
+    return {tracking.metric_name(f"outcome.{stage}"): outcome for stage, outcome in outcomes.items()}
+
+
 @flow(name="shoplm-pipeline", log_prints=True)
 def pipeline(
     profile: str | None = None,
@@ -106,47 +146,50 @@ def pipeline(
     """Run the shoplm DAG.
 
     Args:
-        profile: a profile in ``profiles/`` to copy over params.yaml first (None: params.yaml as it is).
+        profile: a profile in ``profiles/`` for this run only (None: params.yaml as it is).
         force: stage names to re-run even if DVC finds them up to date ("evaluate" = all its items).
-        eval_sets: replace params.yaml's ``eval_sets`` (name → ShopBench JSONL path).
+        eval_sets: evaluation sets for this run (name → ShopBench JSONL path), added to the params' own.
         stages: run only these stages (and nothing else); None runs the whole DAG.
     """
     logger = get_run_logger()
     root = tracking.repo_root()
-    overrides = {"eval_sets": eval_sets} if eval_sets else {}
-    if profile:
-        changed = use_profile(profile, overrides)
-        logger.info("profile %s %s", profile, "applied to params.yaml" if changed else "already in params.yaml")
-    elif overrides:
-        changed = write_params(PARAMS_FILE, overrides)
-        logger.info("eval_sets %s", "written to params.yaml" if changed else "unchanged")
-    order = dvc_stage_order(root)
-    selected = [s for s in order if _wanted(s, stages)] if stages else order
-    logger.info("stage order from dvc.yaml: %s", ", ".join(selected))
+    plan = plan_run(root, profile=profile, eval_sets=eval_sets, stages=stages, force=force)
+    logger.info("stages to run, in DAG order: %s", ", ".join(plan.selected))
     outcomes: dict[str, str] = {}
-    tags = {"git.commit": _git_commit(root), "profile": profile or "params.yaml"}
-    with tracking.parent_run("pipeline", tags=tags) as run:
-        for stage in selected:
-            outcomes[stage] = run_stage(stage, force=_wanted(stage, force or []))
-        import mlflow
+    tags = {"git.commit": _git_commit(root), "profile": plan.label}
+    with params_lock(root / PARAMS_FILE), run_params(plan.params_text, root / PARAMS_FILE):
+        with tracking.parent_run("pipeline", tags=tags) as run:
+            import mlflow
 
-        mlflow.set_tags({**_stage_hashes(root), **{tracking.metric_name(f"outcome.{k}"): v for k, v in outcomes.items()}})
-        # Zero-shot and fine-tuned scores side by side on the parent run (metrics + a table per set).
-        mlflow.log_metrics(comparison_metrics(root))
-        for set_dir in sorted(p for p in (root / "reports").glob("*") if p.is_dir()):
-            mlflow.log_text(side_by_side(set_dir), f"comparison/{set_dir.name}.txt")
-        logger.info("MLflow parent run %s (%s)", run.info.run_id, tracking.tracking_uri(root))
+            mlflow.log_text(plan.params_text, "params.yaml")  # exactly what the stages read
+            current = None
+            try:
+                for current in plan.selected:
+                    outcomes[current] = run_stage(current, force=current in plan.forced)
+            except BaseException as exc:
+                error = exc.error if isinstance(exc, StageFailed) else f"{type(exc).__name__}: {exc}"
+                outcomes[current] = "failed"
+                outcomes.update({s: "not run" for s in plan.selected if s not in outcomes})
+                mlflow.set_tags({**_stage_hashes(root), **_outcome_tags(outcomes), "failed_stage": current,
+                                 "error": " ".join(error.split())[:_MAX_TAG_CHARS]})
+                raise
+            mlflow.set_tags({**_stage_hashes(root), **_outcome_tags(outcomes)})
+            # Zero-shot and fine-tuned scores side by side on the parent run (metrics + a table per set).
+            mlflow.log_metrics(comparison_metrics(root))
+            for set_dir in sorted(p for p in (root / "reports").glob("*") if p.is_dir()):
+                mlflow.log_text(side_by_side(set_dir), f"comparison/{set_dir.name}.txt")
+            logger.info("MLflow parent run %s (%s)", run.info.run_id, tracking.tracking_uri(root))
     return outcomes
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m flows.pipeline", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", help="profile name in profiles/ (default: params.yaml as it is)")
+    parser.add_argument("--profile", help="profile in profiles/ for this run only (default: params.yaml as it is)")
     parser.add_argument("--force", nargs="*", default=[], metavar="STAGE", help="stages to re-run regardless")
     parser.add_argument("--stages", nargs="*", metavar="STAGE", help="run only these stages")
     parser.add_argument("--eval-set", action="append", default=[], metavar="NAME=PATH",
-                        help="evaluation set(s) replacing params.yaml's eval_sets (repeatable)")
+                        help="an evaluation set for this run, added to the params' own (repeatable)")
     args = parser.parse_args(argv)
     try:
         args.eval_sets = dict(item.split("=", 1) for item in args.eval_set) or None
@@ -157,7 +200,18 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
-    outcomes = pipeline(profile=args.profile, force=args.force, eval_sets=args.eval_sets, stages=args.stages)
+    try:
+        # The flow checks its arguments too (a deployment run has no CLI); checking here first answers a
+        # typo in a second, before Prefect starts.
+        plan_run(tracking.repo_root(), profile=args.profile, eval_sets=args.eval_sets, stages=args.stages,
+                 force=args.force)
+        outcomes = pipeline(profile=args.profile, force=args.force, eval_sets=args.eval_sets, stages=args.stages)
+    except (ParamsError, UnknownNameError) as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except StageFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print_summary(tracking.repo_root(), outcomes)
     return 0
 

@@ -8,7 +8,10 @@ from the Prefect UI or CLI with parameters.
         -p profile=tiny -p 'force=["evaluate"]'                 # terminal 3, or "Run" in the UI
 
 The served process runs each scheduled or triggered flow run in this working copy, so DVC's cache makes
-an unchanged stage a no-op and only what changed (new data, new params) is recomputed.
+an unchanged stage a no-op and only what changed (new data, new params) is recomputed. A run's
+``profile`` and ``eval_sets`` hold for that run only (params.yaml is given back byte-identical when it
+ends), and runs that overlap queue on the lock of params.yaml instead of racing on it: see
+``flows.pipeline`` and ``shoplm.params_lock``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--name", default="shoplm-retrain", help="deployment name (default: %(default)s)")
     parser.add_argument("--cron", default="0 3 * * 1", help="cron schedule, server timezone (default: %(default)s)")
-    parser.add_argument("--profile", default=None, help="profile passed to every scheduled run")
+    parser.add_argument("--profile", default=None, help="profile for every scheduled run (default: params.yaml)")
     parser.add_argument("--no-schedule", action="store_true", help="serve for manual/UI runs only")
     args = parser.parse_args(argv)
     pipeline.serve(

@@ -108,7 +108,7 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _run_profile(args: argparse.Namespace) -> int:
     from shoplm import profiles
-    from shoplm.config import ParamsError, load_params
+    from shoplm.config import ParamsError
 
     try:
         if args.action == "list":
@@ -118,7 +118,7 @@ def _run_profile(args: argparse.Namespace) -> int:
             failed = 0
             for name in args.names or profiles.available():
                 try:
-                    load_params(profiles.profile_path(name))
+                    profiles.check(name)
                 except ParamsError as exc:  # check every profile, then fail: one line per problem
                     failed += 1
                     print(f"{name}: invalid\n{exc}", file=sys.stderr)
@@ -127,11 +127,16 @@ def _run_profile(args: argparse.Namespace) -> int:
             if failed:
                 raise CommandError(f"{failed} invalid profile(s)")
         else:
-            if not args.names or len(args.names) != 1:
-                raise CommandError("usage: shoplm profile use NAME")
-            changed = profiles.use_profile(args.names[0])
-            state = "now in params.yaml" if changed else "already in params.yaml"
-            print(f"profile {args.names[0]} {state}; `dvc repro` re-runs what it changes")
+            if len(args.names) != 1:
+                raise CommandError(f"usage: shoplm profile {args.action} NAME")
+            name = args.names[0]
+            if args.action == "show":
+                profiles.check(name)
+                print(profiles.show(name))
+            else:
+                changed = profiles.use_profile(name)
+                state = "now in params.yaml" if changed else "already in params.yaml"
+                print(f"profile {name} {state}; `dvc repro` re-runs what it changes")
     except ParamsError as exc:
         raise CommandError(str(exc)) from exc
     return 0
@@ -140,12 +145,14 @@ def _run_profile(args: argparse.Namespace) -> int:
 def add_profile_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "profile",
-        help="list, check or select a params profile (profiles/*.yaml)",
-        description="Profiles are whole params files in profiles/ with one schema, differing only in values. "
-        "`use` validates one and copies it over params.yaml (the file DVC reads); `check` validates "
+        help="list, check, show or select a params profile (profiles/*.yaml)",
+        description="A profile is a small file of overrides in profiles/ on top of profiles/defaults.yaml "
+        "(mappings merge key by key, scalars and lists replace, a mapping tagged !replace replaces the "
+        "default wholesale). `use` resolves, validates and writes params.yaml, the file DVC reads; `show` "
+        "prints the resolved params with the file and line each value comes from; `check` validates "
         "profiles without touching params.yaml.",
     )
-    parser.add_argument("action", choices=["list", "check", "use"])
+    parser.add_argument("action", choices=["list", "check", "show", "use"])
     parser.add_argument("names", nargs="*", metavar="NAME", help="profile name (e.g. tiny, kddcup-qwen2-72b)")
     parser.set_defaults(handler=_run_profile)
 

@@ -148,7 +148,7 @@ def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from exc
 
 
-def _located(err: Any, prefix: tuple) -> list[tuple[tuple, str]]:
+def located_errors(err: Any, prefix: tuple = ()) -> list[tuple[tuple, str]]:
     """(key path, reason) of one pydantic error; a cross-section error carries its own key paths."""
     if err["type"] == KEYED_PROBLEMS:  # paths below the model whose validator found them
         return [(prefix + tuple(err["loc"]) + tuple(loc), message) for loc, message in err["ctx"]["problems"]]
@@ -162,7 +162,7 @@ def _located(err: Any, prefix: tuple) -> list[tuple[tuple, str]]:
 def _format_errors(path: Path, exc: ValidationError, root: yaml.Node | None, prefix: tuple = ()) -> str:
     lines = []
     for err in exc.errors():
-        for loc, reason in _located(err, prefix):
+        for loc, reason in located_errors(err, prefix):
             key = ".".join(str(part) for part in loc) or "<root>"
             line = _line_of(root, loc)
             where = f"{path}:{line}" if line else str(path)

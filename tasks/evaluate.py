@@ -6,12 +6,19 @@
 Writes ``reports/<set>/<model>/``: predictions.jsonl (aligned with the questions), samples.jsonl (parsed
 answer and score per question), metrics.json (the score report plus runtime; a DVC metrics file),
 score.txt (the table) and tracks.png; and logs all of it to MLflow.
+
+A report replaces the last good one only when it is complete: every file is written into a scratch
+folder beside it and moved into place at the very end, so a run that fails at any point (generation,
+scoring, the chart, MLflow) leaves the previous report as it was. DVC itself would delete the old
+files before running the stage; the report outs are declared ``persist: true`` in dvc.yaml to stop that.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import tempfile
 from pathlib import Path
 
 from shoplm import tracking
@@ -60,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
 
     run_params = {"set": args.set, "model": label, **section.model_dump(mode="json")}
     with tracking.stage_run(f"evaluate@{args.set}-{label}", run_params, tags={"eval_set": args.set,
-                                                                               "model": label}):
+                                                                               "model": label}), \
+            tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{label}.") as scratch:
         import mlflow
 
         with _backend(section, adapter) as backend:
@@ -68,17 +76,20 @@ def main(argv: list[str] | None = None) -> int:
         report = score(questions, result.predictions)
         metrics = {**report.to_dict(), **result.metrics()}
 
-        write_predictions(out / "predictions.jsonl", result.predictions)
-        with (out / "samples.jsonl").open("w", encoding="utf-8") as fh:
+        staged = Path(scratch)
+        write_predictions(staged / "predictions.jsonl", result.predictions)
+        with (staged / "samples.jsonl").open("w", encoding="utf-8") as fh:
             for sample, task_type in zip(report.samples, result.task_types):
                 fh.write(json.dumps({**sample, "predicted_task_type": task_type}, ensure_ascii=False) + "\n")
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        (staged / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
         table = format_table(report)
-        (out / "score.txt").write_text(table + "\n", encoding="utf-8")
-        tracking.track_bar_chart(metrics, out / "tracks.png", title=f"{args.set} · {label}")
+        (staged / "score.txt").write_text(table + "\n", encoding="utf-8")
+        tracking.track_bar_chart(metrics, staged / "tracks.png", title=f"{args.set} · {label}")
 
         mlflow.log_metrics({**tracking.report_metrics(metrics), **result.metrics()})
-        mlflow.log_artifacts(str(out), artifact_path=f"{args.set}/{label}")
+        mlflow.log_artifacts(str(staged), artifact_path=f"{args.set}/{label}")
+        for path in staged.iterdir():  # the complete report replaces the last good one, file by file
+            os.replace(path, out / path.name)
 
     print(table)
     print(f"\n{len(questions)} questions in {result.runtime_s:.1f} s ({result.questions_per_s:.1f}/s) → {out}/")

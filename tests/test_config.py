@@ -1,38 +1,117 @@
-"""params.yaml and profiles: every file validates, typos fail naming key and line, profiles share keys."""
+"""params.yaml and profiles: every file validates, typos fail naming file, key and line; profiles are
+small override files over profiles/defaults.yaml, resolved into params.yaml."""
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from shoplm.config import ParamsError, load_params, load_section
-from shoplm.profiles import available, use_profile
+from shoplm.profiles import available, check, params_header, read_layer, resolve, show, use_profile
 
 REPO = Path(__file__).resolve().parents[1]
-PARAM_FILES = [REPO / "params.yaml", *sorted((REPO / "profiles").glob("*.yaml"))]
+PROFILES = REPO / "profiles"
 
 
-def _keys(tree, prefix=""):
-    """Key paths of a params tree; user-named maps (sets, adapters, mixtures, sources) count as leaves."""
-    open_maps = {"eval_sets", "train.adapters", "dpo.adapters", "build.mixtures", "ingest.sources",
-                 "evaluate.generation.max_new_tokens"}
-    if not isinstance(tree, dict) or prefix.rstrip(".") in open_maps:
-        return {prefix.rstrip(".")}
-    return set().union(*(_keys(v, f"{prefix}{k}.") for k, v in tree.items()))
-
-
-@pytest.mark.parametrize("path", PARAM_FILES, ids=lambda p: p.name)
-def test_every_params_file_validates(path):
+@pytest.mark.parametrize("path", [REPO / "params.yaml", PROFILES / "defaults.yaml"], ids=lambda p: p.name)
+def test_whole_params_files_validate(path):
     load_params(path)
 
 
-def test_profiles_differ_only_in_values():
-    trees = {p.name: _keys(yaml.safe_load(p.read_text())) for p in PARAM_FILES}
-    reference = trees.pop("params.yaml")
-    for name, keys in trees.items():
-        assert keys == reference, f"{name}: {sorted(keys ^ reference)}"
+@pytest.mark.parametrize("name", available(PROFILES))
+def test_every_profile_resolves_and_validates(name):
+    check(name, profiles_dir=PROFILES)
+
+
+def test_params_yaml_is_the_profile_its_header_names():
+    text = (REPO / "params.yaml").read_text()
+    name = re.match(r"# shoplm parameters, profile `([^`]+)`", text).group(1)
+    resolved = resolve(name, profiles_dir=PROFILES)
+    assert text == resolved.render(params_header(name, [s.replace(str(PROFILES), "profiles") for s in resolved.layers]))
+
+
+def test_real_profile_holds_only_what_differs():
+    own = read_layer(PROFILES / "kddcup-qwen2-72b.yaml")
+    assert "tiny" not in own["base"]  # the tiny model's spec comes from the defaults
+    resolved = resolve("kddcup-qwen2-72b", profiles_dir=PROFILES).data()
+    assert resolved["base"]["tiny"]["hidden_size"] == 256  # still there, for the schema
+    assert resolved["eval_sets"] == {"dev": "data/raw/shopbench/development.json"}  # !replace: no sample set
+    assert list(resolved["train"]["adapters"]) == ["v7", "v8", "v7b", "v9b"]  # merged key by key
+    assert resolved["dpo"]["adapters"] == {}
+    assert resolved["ingest"]["sources"]["esci"] == {"path": "data/raw/esci", "on_error": "raise", "limit": None,
+                                                     "options": {"split": "train"}}  # train split by default
+
+
+@pytest.mark.parametrize("name", available(PROFILES))
+def test_a_profile_sets_only_values_that_differ_from_the_defaults(name):
+    defaults = resolve("defaults", profiles_dir=PROFILES)
+    repeated = [key for key, value, origin in resolve(name, profiles_dir=PROFILES).leaves()
+                if origin is not None and origin.source.endswith(f"{name}.yaml")
+                and any(k == key and v == value for k, v, _ in defaults.leaves())]
+    assert not repeated, f"profiles/{name}.yaml repeats default values: {repeated}"
+
+
+@pytest.fixture
+def profiles_dir(tmp_path):
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    shutil.copy(PROFILES / "defaults.yaml", folder / "defaults.yaml")
+    return folder
+
+
+def test_override_error_names_the_profile_file_and_the_line_of_the_key(profiles_dir):
+    (profiles_dir / "bad.yaml").write_text("# a typo deep in a section\nevaluate:\n  backend: transformers\n"
+                                           "  generation:\n    batch_sise: 8\n")
+    with pytest.raises(ParamsError) as err:
+        check("bad", profiles_dir=profiles_dir)
+    assert str(err.value) == f"{profiles_dir / 'bad.yaml'}:5: evaluate.generation.batch_sise: unknown key"
+
+
+def test_replaced_mapping_error_names_the_entry_line(profiles_dir):
+    (profiles_dir / "few.yaml").write_text("train:\n  adapters: !replace\n    v7: {mixture: v7, seed: 7}\n"
+                                           "    v9: {seed: 9}\n")
+    with pytest.raises(ParamsError, match=r"few.yaml:4: train.adapters.v9.mixture: Field required"):
+        check("few", profiles_dir=profiles_dir)
+
+
+def test_replace_tag_replaces_a_mapping_and_plain_mappings_merge(profiles_dir):
+    (profiles_dir / "one.yaml").write_text("train:\n  adapters: !replace\n    v7: {mixture: v7, seed: 7}\n"
+                                           "dpo:\n  adapters: !replace {}\n")
+    (profiles_dir / "more.yaml").write_text("train:\n  adapters:\n    v9b: {mixture: v9b, seed: 29}\n")
+    one = resolve("one", profiles_dir=profiles_dir).data()
+    assert list(one["train"]["adapters"]) == ["v7"] and one["dpo"]["adapters"] == {}
+    assert list(resolve("more", profiles_dir=profiles_dir).data()["train"]["adapters"]) == ["v7", "v8", "v9b"]
+    check("one", profiles_dir=profiles_dir)
+
+
+def test_show_prints_each_resolved_value_with_its_file_and_line(profiles_dir):
+    (profiles_dir / "real.yaml").write_text("evaluate:\n  dtype: float16\n")
+    lines = show("real", profiles_dir=profiles_dir).splitlines()
+    dtype = next(line for line in lines if line.startswith("evaluate.dtype:"))
+    assert dtype.split() == ["evaluate.dtype:", "float16", "#", f"{profiles_dir / 'real.yaml'}:2"]
+    defaults_text = (profiles_dir / "defaults.yaml").read_text().splitlines()
+    backend = next(line for line in lines if line.startswith("evaluate.backend:"))
+    assert backend.endswith(f"defaults.yaml:{defaults_text.index('  backend: transformers') + 1}")
+
+
+def test_use_profile_writes_params_and_refuses_an_invalid_profile(profiles_dir, tmp_path):
+    (profiles_dir / "real.yaml").write_text("evaluate:\n  tensor_parallel_size: 4\n")
+    (profiles_dir / "broken.yaml").write_text("evaluate:\n  tensor_paralel_size: 4\n")
+    target = tmp_path / "params.yaml"
+    assert use_profile("real", target=target, profiles_dir=profiles_dir) is True
+    written = target.read_text()
+    assert written.startswith("# shoplm parameters, profile `real`")
+    assert "shoplm profile use NAME" in written  # how to switch
+    assert load_params(target).evaluate.tensor_parallel_size == 4
+    assert use_profile("real", target=target, profiles_dir=profiles_dir) is False  # unchanged: nothing written
+    with pytest.raises(ParamsError, match=r"broken.yaml:2: evaluate.tensor_paralel_size: unknown key"):
+        use_profile("broken", target=target, profiles_dir=profiles_dir)
+    assert target.read_text() == written
+    assert "kddcup-qwen2-72b" in available(PROFILES) and "defaults" not in available(PROFILES)
 
 
 def _write(tmp_path, text):
@@ -89,22 +168,6 @@ def test_unknown_section_and_missing_section(tmp_path):
         load_section("evaluate", _write(tmp_path, "base: {}\n"))
 
 
-def test_use_profile_copies_a_valid_profile_and_refuses_an_invalid_one(tmp_path):
-    profiles = tmp_path / "profiles"
-    profiles.mkdir()
-    good = (REPO / "profiles/kddcup-qwen2-72b.yaml").read_text()
-    (profiles / "real.yaml").write_text(good)
-    (profiles / "broken.yaml").write_text(good.replace("  tensor_parallel_size: 4", "  tensor_paralel_size: 4"))
-    target = tmp_path / "params.yaml"
-    assert use_profile(str(profiles / "real.yaml"), target=target) is True
-    assert target.read_text() == good
-    assert use_profile(str(profiles / "real.yaml"), target=target) is False  # unchanged: nothing written
-    with pytest.raises(ParamsError, match="tensor_paralel_size: unknown key"):
-        use_profile(str(profiles / "broken.yaml"), target=target)
-    assert target.read_text() == good
-    assert "kddcup-qwen2-72b" in available(REPO / "profiles")
-
-
 def _broken(tmp_path, *replacements):
     text = (REPO / "params.yaml").read_text()
     for old, new in replacements:
@@ -127,7 +190,7 @@ def test_registered_names_are_checked_when_params_load(tmp_path):
         load_params(path)
     message = str(err.value)
     expected = [
-        (f"{path}:{_line(lines, 'esci-query-rankng')}: build.mixtures.v7.builders: unknown builder "
+        (f"{path}:{_line(lines, 'esci-query-rankng')}: build.mixtures.v7.builders.esci-query-rankng: unknown builder "
          "'esci-query-rankng'. Did you mean 'esci-query-ranking'"),
         (f"{path}:{_line(lines, 'backend: transformer')}: evaluate.backend: unknown inference backend "
          "'transformer'. Did you mean 'transformers'? Known: dummy, echo, hf, transformers"),
@@ -145,7 +208,7 @@ def test_registered_names_are_checked_when_params_load(tmp_path):
 
 def test_sections_must_agree_on_mixture_and_adapter_names(tmp_path):
     path, lines = _broken(tmp_path, ("    v8: {mixture: v8, seed: 8}", "    v8: {mixture: v10, seed: 8}"),
-                          ("    v7: {mixture: v7, seed: 7}\n\nquantize", "    v9: {mixture: v7, seed: 7}\n\nquantize"))
+                          ("    v7: {mixture: v7, seed: 7}\n\n# Stage merge", "    v9: {mixture: v7, seed: 7}\n\n# Stage merge"))
     with pytest.raises(ParamsError) as err:
         load_params(path)
     assert str(err.value).splitlines() == [
@@ -160,15 +223,14 @@ def test_profile_check_validates_every_profile_and_fails_on_a_bad_one(tmp_path, 
     from shoplm.cli import main
 
     (tmp_path / "profiles").mkdir()
-    good = (REPO / "params.yaml").read_text()
-    (tmp_path / "profiles/good.yaml").write_text(good)
-    (tmp_path / "profiles/bad.yaml").write_text(good.replace("  backend: transformers", "  backend: vllm", 1))
+    shutil.copy(PROFILES / "defaults.yaml", tmp_path / "profiles/defaults.yaml")
+    (tmp_path / "profiles/good.yaml").write_text("# the defaults as they are\n")
+    (tmp_path / "profiles/bad.yaml").write_text("# a backend nobody registered\nevaluate:\n  backend: vllm\n")
     monkeypatch.chdir(tmp_path)
     assert main(["profile", "check"]) == 2
     out, err = capsys.readouterr()
     assert out == "good: valid\n"
-    line = good.splitlines().index("  backend: transformers") + 1
-    assert (f"profiles/bad.yaml:{line}: evaluate.backend: unknown inference backend 'vllm'. "
+    assert ("profiles/bad.yaml:3: evaluate.backend: unknown inference backend 'vllm'. "
             "Known: dummy, echo, hf, transformers") in err
     assert "1 invalid profile(s)" in err and "Traceback" not in err
     assert main(["profile", "check", "good"]) == 0

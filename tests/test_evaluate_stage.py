@@ -20,3 +20,37 @@ def test_unknown_backend_fails_naming_the_key(tmp_path, monkeypatch):
                        r"Known: .*transformers"):
         evaluate.main(["sample", "--params", str(params)])
     assert not (tmp_path / "reports").exists()
+
+
+REPORT_FILES = ("predictions.jsonl", "samples.jsonl", "metrics.json", "score.txt", "tracks.png")
+
+
+def _multiple_choice_set(folder: Path, name: str) -> None:
+    """The sample set's multiple-choice questions (scored without any metric model)."""
+    lines = [line for line in (REPO / "data/sample/shopbench/questions.jsonl").read_text().splitlines()
+             if '"is_multiple_choice":true' in line]
+    (folder / "data/eval").mkdir(parents=True)
+    (folder / "data/eval" / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def test_a_failed_evaluation_keeps_the_last_good_report_whole(tmp_path, monkeypatch):
+    params = tmp_path / "params.yaml"
+    params.write_text((REPO / "params.yaml").read_text().replace("  backend: transformers", "  backend: dummy", 1))
+    _multiple_choice_set(tmp_path, "mc")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    assert evaluate.main(["mc", "--params", str(params)]) == 0
+    out = tmp_path / "reports/mc/zero-shot"
+    good = {name: (out / name).read_bytes() for name in REPORT_FILES}
+
+    # The next run scores differently, then fails late (drawing the chart): nothing of it may replace the report.
+    params.write_text(params.read_text().replace("  backend: dummy", "  backend: echo", 1))
+
+    def broken_chart(*args, **kwargs):
+        raise RuntimeError("chart failed")
+
+    monkeypatch.setattr(evaluate.tracking, "track_bar_chart", broken_chart)
+    with pytest.raises(RuntimeError, match="chart failed"):
+        evaluate.main(["mc", "--params", str(params)])
+    assert {name: (out / name).read_bytes() for name in REPORT_FILES} == good
+    assert sorted(p.name for p in out.parent.iterdir()) == ["zero-shot"]  # no scratch folder left behind

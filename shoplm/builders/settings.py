@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shoplm.errors import keyed_problems
 from shoplm.registry import UnknownNameError
 
 
@@ -88,17 +89,21 @@ class MixtureSpec(_Strict):
 
         if not value:
             raise ValueError("list at least one builder")
+        problems: list[tuple[tuple[str, ...], str]] = []  # each reported at its own key's line
         for name, rows in value.items():
             try:
                 spec = get_builder(name)
             except UnknownNameError as exc:  # did-you-mean + the known builders
-                raise ValueError(str(exc)) from None
+                problems.append(((name,), str(exc)))
+                continue
             if spec.needs_llm:
-                raise ValueError(
+                problems.append(((name,), (
                     f"builder {name!r} (Table 7 row {spec.table7_row}) needs an LLM: its questions come from "
-                    f"the synthesis stage, not from `build`; remove it from this mixture")
-            if isinstance(rows, bool) or rows < 1:
-                raise ValueError(f"builder {name!r}: rows must be an integer >= 1, got {rows!r}")
+                    f"the synthesis stage, not from `build`; remove it from this mixture")))
+            elif isinstance(rows, bool) or rows < 1:
+                problems.append(((name,), f"builder {name!r}: rows must be an integer >= 1, got {rows!r}"))
+        if problems:
+            raise keyed_problems(problems)
         return value
 
 

@@ -17,9 +17,27 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# Fewer steps than the tiny profile: the tests check the plumbing, not the model.
-TEST_OVERRIDES = {"base.tiny.pretrain_steps": 20, "train.defaults.max_steps": 3, "train.defaults.logging_steps": 1,
-                  "dpo.defaults.max_steps": 2}
+# A profile of the defaults (the tiny model) with fewer steps: the tests check the plumbing, not the model.
+TEST_PROFILE = """\
+base:
+  tiny: {pretrain_steps: 20}
+train:
+  defaults: {max_steps: 3, logging_steps: 1}
+dpo:
+  defaults: {max_steps: 2}
+"""
+
+
+@dataclass
+class FailedRun:
+    """A second flow run that fails at evaluate@sample with a user error (exit 2): what it left behind."""
+
+    failed: bool
+    params_before: bytes
+    params_after: bytes
+    reports_before: dict[str, bytes]
+    reports_after: dict[str, bytes]
+    task_runs: list[tuple[str, int]]  # (Prefect task run name, how many times it ran)
 
 
 @dataclass
@@ -27,6 +45,7 @@ class PipelineRun:
     root: Path
     outcomes: dict[str, str]
     tracking_uri: str
+    failed: FailedRun
 
 
 def copy_repository(dest: Path) -> Path:
@@ -53,15 +72,46 @@ def dvc(root: Path, *args: str) -> str:
     return proc.stdout + proc.stderr
 
 
+def _reports(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (root / "reports/sample/zero-shot").iterdir()}
+
+
+def run_a_failing_flow(root: Path) -> FailedRun:
+    """Break the evaluation set under evaluate@sample, run the flow on that stage, restore the set."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.pipeline import pipeline
+
+    params, reports = (root / "params.yaml").read_bytes(), _reports(root)
+    eval_set = root / "data/eval/sample.jsonl"
+    eval_set.write_text(eval_set.read_text() + "{not json\n")  # a user error the stage reports (exit 2)
+    try:
+        # An eval_sets parameter (the same set, so the same stages) makes the run write its own params.yaml.
+        state = pipeline(stages=["evaluate@sample"], eval_sets={"sample": "data/sample/shopbench/questions.jsonl"},
+                         return_state=True)
+    finally:
+        dvc(root, "checkout", "--force", "data/eval/sample.jsonl")
+    with get_client(sync_client=True) as client:
+        task_runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+    return FailedRun(failed=state.is_failed(), params_before=params, params_after=(root / "params.yaml").read_bytes(),
+                     reports_before=reports, reports_after=_reports(root),
+                     task_runs=[(t.name, t.run_count) for t in task_runs])
+
+
 @pytest.fixture(scope="session")
 def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     from prefect.testing.utilities import prefect_test_harness
 
-    from shoplm.profiles import write_params
+    from shoplm.profiles import use_profile
 
     root = copy_repository(tmp_path_factory.mktemp("repo"))
-    write_params(root / "params.yaml", TEST_OVERRIDES, target=root / "params.yaml")
-    subprocess.run(["git", "commit", "-qam", "test params"], cwd=root, check=True)
+    (root / "profiles/pipeline-test.yaml").write_text(TEST_PROFILE)
+    use_profile("pipeline-test", target=root / "params.yaml", profiles_dir=root / "profiles")
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "test params"], cwd=root,
+                   check=True)
     uri = f"sqlite:///{root / 'mlflow.db'}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", uri)
@@ -71,4 +121,5 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
             from flows.pipeline import pipeline
 
             outcomes = pipeline()
-        yield PipelineRun(root=root, outcomes=outcomes, tracking_uri=uri)
+            failed = run_a_failing_flow(root)
+        yield PipelineRun(root=root, outcomes=outcomes, tracking_uri=uri, failed=failed)

@@ -7,6 +7,7 @@ import json
 import pytest
 import yaml
 
+from shoplm import tracking
 from tests.pipeline.conftest import dvc
 
 pytestmark = pytest.mark.slow
@@ -35,8 +36,8 @@ def test_flow_runs_every_dvc_stage_in_dag_order(pipeline_run):
 
 def test_mlflow_has_one_parent_and_a_nested_run_per_stage(pipeline_run):
     runs = _runs(_client(pipeline_run))
-    parents = [r for r in runs if r.data.tags.get("shoplm.kind") == "pipeline"]
-    assert len(parents) == 1
+    parents = [r for r in runs if r.data.tags.get("shoplm.kind") == "pipeline" and r.info.status == "FINISHED"]
+    assert len(parents) == 1  # and one FAILED (run_a_failing_flow)
     parent = parents[0]
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
     # One nested run per DVC stage, tagged with the stage's address (DVC_STAGE).
@@ -65,7 +66,8 @@ def test_evaluate_run_metrics_equal_the_report(pipeline_run):
 
 def test_parent_run_holds_zero_shot_and_fine_tuned_scores_side_by_side(pipeline_run):
     client = _client(pipeline_run)
-    parent = next(r for r in _runs(client) if r.data.tags.get("shoplm.kind") == "pipeline")
+    parent = next(r for r in _runs(client) if r.data.tags.get("shoplm.kind") == "pipeline"
+                  and r.info.status == "FINISHED")
     for model in ("zero-shot", "v7", "v8", "v7-dpo"):
         report = json.loads((pipeline_run.root / f"reports/sample/{model}/metrics.json").read_text())
         assert parent.data.metrics[f"compare/sample/{model}/track5"] == pytest.approx(report["track5"])
@@ -104,3 +106,24 @@ def test_changed_evaluate_param_reruns_only_evaluate(pipeline_run):
                  key=lambda r: r.info.start_time)
     assert "mlflow.parentRunId" not in latest.data.tags
     assert latest.data.params["generation.batch_size"] == "7"
+
+
+def test_a_failed_flow_keeps_params_and_reports_and_does_not_retry_a_user_error(pipeline_run):
+    failed = pipeline_run.failed
+    assert failed.failed
+    assert failed.params_after == failed.params_before  # byte-identical, though the run wrote its own
+    assert failed.reports_after == failed.reports_before  # the last good report, whole
+    assert failed.task_runs == [("evaluate@sample", 1)]  # exit 2: not retried
+
+
+def test_a_failed_flow_tags_the_stage_and_its_error_on_the_parent_run(pipeline_run):
+    client = _client(pipeline_run)
+    parent = next(r for r in _runs(client) if r.data.tags.get("shoplm.kind") == "pipeline"
+                  and r.info.status == "FAILED")
+    assert parent.data.tags["failed_stage"] == "evaluate@sample"
+    assert parent.data.tags[tracking.metric_name("outcome.evaluate@sample")] == "failed"
+    assert "data/eval/sample.jsonl" in parent.data.tags["error"] and "\n" not in parent.data.tags["error"]
+    nested = [r for r in _runs(client) if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert len(nested) <= 1  # at most the failed stage's own run, never a retry's second one
+    path = client.download_artifacts(parent.info.run_id, "params.yaml", str(pipeline_run.root / "dl-failed"))
+    assert "Parameters of one pipeline run" in open(path).read()  # what the stages read
