@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shoplm.builders.settings import BuildSettings, IngestSettings
 from shoplm.inference.generation import GenerationSettings
 from shoplm.modeling import TinyModelSpec
+from shoplm.modeling.fit import ModelShape, fit_problems
 from shoplm.training.settings import DPOSection, TrainSection
 
 PARAMS_FILE = Path("params.yaml")
@@ -29,9 +31,23 @@ class StrictModel(BaseModel):
 class BaseSection(StrictModel):
     """Stage ``base``: the model every later stage starts from."""
 
-    model: str = Field("tiny", description='"tiny" builds the local test model; else a local path or hub id.')
+    model: str = Field("tiny", description='"tiny" builds the local test model; a packaged GGUF name '
+                       '(smollm2-135m-instruct) or a local .gguf file is converted; else a local folder or hub id.')
+    dtype: Literal["float32", "bfloat16", "float16"] = Field(
+        "float32", description="Weight dtype a GGUF conversion writes (the tiny model has tiny.dtype; a "
+        "folder or hub id is used as it is).")
     allow_download: bool = Field(False, description="Let a hub id download; off by default (offline runs).")
     tiny: TinyModelSpec = Field(default_factory=TinyModelSpec, description="Spec of the locally built model.")
+
+    def known_shape(self) -> ModelShape | None:
+        """The model's dimensions when known before stage base runs (tiny, a packaged GGUF), else None."""
+        from shoplm.modeling.gguf import PACKAGED_GGUF
+
+        if self.model == "tiny":
+            spec = self.tiny
+            return ModelShape(hidden_size=spec.hidden_size, intermediate_size=spec.intermediate_size,
+                              num_heads=spec.num_heads, num_kv_heads=spec.num_kv_heads, head_dim=spec.head_dim)
+        return PACKAGED_GGUF.get(self.model).shape if self.model in PACKAGED_GGUF else None
 
 
 class EvaluateSection(StrictModel):
@@ -92,6 +108,21 @@ class Params(StrictModel):
     @classmethod
     def _check_sets(cls, value: dict[str, str]) -> dict[str, str]:
         return validate_eval_sets(value)
+
+    @model_validator(mode="after")
+    def _check_base_model_fits(self) -> Params:
+        """A group size or tensor-parallel degree the base model cannot take fails at the key that sets it."""
+        shape = self.base.known_shape()
+        if shape is None:  # a folder or hub id: stage base checks it once the config is on disk
+            return self
+        problems = fit_problems(shape, group_size=self.quantize.group_size,
+                                tensor_parallel=self.evaluate.tensor_parallel_size,
+                                pad_intermediate_to=self.quantize.pad_intermediate_to, model=self.base.model)
+        if problems:
+            raise ValidationError.from_exception_data("Params", [
+                InitErrorDetails(type=PydanticCustomError("model_fit", message), loc=key,
+                                 input=getattr(getattr(self, key[0]), key[1])) for key, message in problems])
+        return self
 
 
 class ParamsError(ValueError):
