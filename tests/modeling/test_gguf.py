@@ -119,12 +119,16 @@ def _write_gguf(path: Path, architecture: str, tokenizer_model: str = "gpt2") ->
     return path
 
 
-@pytest.mark.parametrize("architecture", ["pico-arch", "rwkv6"])
-def test_unconvertible_architecture_is_refused_naming_the_file(tmp_path, architecture) -> None:
+@pytest.mark.parametrize(("architecture", "tokenizer_model", "reason"), [
+    ("pico-arch", "gpt2", "architecture pico-arch is not supported"),  # unknown to everyone
+    ("rwkv6", "gpt2", "architecture rwkv6 is not supported"),  # llama.cpp has it, transformers does not
+    ("llama", "bert", "tokens and scores need to be passed"),  # a Llama whose vocabulary cannot be built
+])
+def test_unconvertible_file_is_refused_naming_the_file(tmp_path, architecture, tokenizer_model, reason) -> None:
     from shoplm.modeling.gguf import GGUFConversionError, convert_gguf
 
-    bad = _write_gguf(tmp_path / f"{architecture}.gguf", architecture)
-    with pytest.raises(GGUFConversionError, match=rf"{bad}: transformers cannot convert .*{architecture}"):
+    bad = _write_gguf(tmp_path / f"{architecture}.gguf", architecture, tokenizer_model)
+    with pytest.raises(GGUFConversionError, match=rf"{bad}: transformers cannot convert this GGUF file: .*{reason}"):
         convert_gguf(str(bad), tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
