@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shoplm.config import ParamsError, load_params
+from shoplm.config import load_params
 from shoplm.modeling.base_model import BaseModelNotFound
-from shoplm.modeling.fit import ModelShape, fit_problems
+from shoplm.modeling.fit import ModelShape
 
 REPO = Path(__file__).resolve().parents[2]
 SMOL = "smollm2-135m-instruct"
@@ -37,54 +37,6 @@ CHAT_PROMPTS = [
 
 
 # ---------------------------------------------------------------------------- fast: no model needed
-
-SMOL_SHAPE = ModelShape(hidden_size=576, intermediate_size=1536, num_heads=9, num_kv_heads=3, head_dim=64)
-
-
-def test_smol_shape_fits_group_64_and_tp_1_or_3() -> None:
-    for tp in (1, 3):
-        assert fit_problems(SMOL_SHAPE, group_size=64, tensor_parallel=tp) == []
-
-
-def test_group_128_and_tp_2_do_not_fit_smol() -> None:
-    problems = fit_problems(SMOL_SHAPE, group_size=128)
-    assert {key for key, _ in problems} == {("quantize", "group_size")}
-    assert "hidden_size (input of q/k/v, gate, up) = 576" in problems[0][1]
-    assert [key for key, _ in fit_problems(SMOL_SHAPE, group_size=64, tensor_parallel=2)] == [
-        ("evaluate", "tensor_parallel_size")]
-
-
-def test_padding_makes_qwen2_72b_fit_tp4_group128() -> None:
-    qwen = ModelShape(hidden_size=8192, intermediate_size=29568, num_heads=64, num_kv_heads=8, head_dim=128)
-    assert "29568 / tp 4" in fit_problems(qwen, group_size=128, tensor_parallel=4)[0][1]
-    assert fit_problems(qwen, group_size=128, tensor_parallel=4, pad_intermediate_to=29696) == []
-
-
-def _smol_params(tmp_path: Path, **changes: tuple[str, str]) -> Path:
-    """params.yaml with base.model set to the packaged SmolLM2, and more (key → (old, new) text)."""
-    text = (REPO / "profiles/tiny.yaml").read_text().replace("  model: tiny", f"  model: {SMOL}", 1)
-    for old, new in changes.values():
-        assert old in text
-        text = text.replace(old, new, 1)
-    path = tmp_path / "params.yaml"
-    path.write_text(text)
-    return path
-
-
-def test_params_refuse_a_group_size_smol_cannot_take(tmp_path) -> None:
-    params = _smol_params(tmp_path, group=("  group_size: 64", "  group_size: 128"))
-    line = params.read_text().splitlines().index("  group_size: 128") + 1
-    with pytest.raises(ParamsError, match=rf"params.yaml:{line}: quantize.group_size: 128 does not divide "
-                                          r"hidden_size .* = 576 of smollm2-135m-instruct"):
-        load_params(params)
-
-
-def test_params_refuse_a_tensor_parallel_degree_smol_cannot_take(tmp_path) -> None:
-    params = _smol_params(tmp_path, tp=("  tensor_parallel_size: 1", "  tensor_parallel_size: 2"))
-    with pytest.raises(ParamsError, match=r"evaluate.tensor_parallel_size: 2 does not divide the 9 attention heads"):
-        load_params(params)
-    assert load_params(_smol_params(tmp_path, tp=("  tensor_parallel_size: 1", "  tensor_parallel_size: 3")))
-
 
 def test_a_missing_package_says_how_to_install_it(monkeypatch) -> None:
     from dataclasses import replace
