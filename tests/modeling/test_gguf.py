@@ -174,11 +174,13 @@ def test_special_tokens_end_answers_at_im_end(smol_base_dir) -> None:
     assert tokenizer.decode(labelled) == "yes<|im_end|>" and labelled[-1] == im_end
 
     # Generation with the saved settings stops at the end of the turn, well before the limit.
+    # (SmolLM2 answers this one in a short sentence; it rambles on yes/no questions.)
     model = AutoModelForCausalLM.from_pretrained(smol_base_dir).eval()
-    prompt = tokenizer.apply_chat_template(messages[:1], add_generation_prompt=True, tokenize=False)
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "What is the capital of France?"}],
+                                           add_generation_prompt=True, tokenize=False)
     ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).input_ids
     new = model.generate(ids, max_new_tokens=40)[0, ids.shape[1]:].tolist()
-    assert new[-1] == im_end and len(new) < 40, tokenizer.decode(new)
+    assert new[-1] == im_end and len(new) < 40 and "Paris" in tokenizer.decode(new), tokenizer.decode(new)
 
 
 @pytest.mark.slow
