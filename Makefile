@@ -48,6 +48,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_scoring.py
 	$(PY) benchmarks/bench_builders.py
+	$(PY) benchmarks/bench_packing.py
 	$(PY) benchmarks/bench_pipeline.py
 
 clean:

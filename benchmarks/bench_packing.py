@@ -110,11 +110,12 @@ def main() -> None:
         ("seconds", "train_seconds", "{:14.1f}"),
     ]
     for label, key, fmt in rows:
-        print(f"{label:24s}" + "".join(fmt.format(results[p]["throughput"][key]) for p in (True, False)))
-    examples_per_s = {p: results[p]["throughput"]["tokens_per_s"] / data.stats()["mean_example_tokens"]
+        print(f"{label:24s}" + "".join(fmt.format(results[p]["run"]["throughput"][key]) for p in (True, False)))
+    examples_per_s = {p: results[p]["run"]["throughput"]["tokens_per_s"] / data.stats()["mean_example_tokens"]
                       for p in (True, False)}
     print(f"{'examples / s (approx.)':24s}{examples_per_s[True]:14.1f}{examples_per_s[False]:14.1f}")
-    speedup = results[True]["throughput"]["tokens_per_s"] / max(results[False]["throughput"]["tokens_per_s"], 1e-9)
+    tokens_per_s = {p: results[p]["run"]["throughput"]["tokens_per_s"] for p in (True, False)}
+    speedup = tokens_per_s[True] / max(tokens_per_s[False], 1e-9)
     print(f"\npacking: {speedup:.2f}x the real tokens per second of padded batches")
 
 

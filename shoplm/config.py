@@ -17,8 +17,10 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shoplm.builders.settings import BuildSettings, IngestSettings
 from shoplm.inference.generation import GenerationSettings
+from shoplm.merging.settings import MergeSection, SearchSection
 from shoplm.modeling import TinyModelSpec
-from shoplm.modeling.fit import ModelShape, fit_problems
+from shoplm.modeling.fit import ModelShape, group_size_problems, tensor_parallel_problems
+from shoplm.quantization.settings import QuantizeSection
 from shoplm.training.settings import DPOSection, TrainSection
 
 PARAMS_FILE = Path("params.yaml")
@@ -60,15 +62,6 @@ class EvaluateSection(StrictModel):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
 
-class QuantizeSection(StrictModel):
-    """AWQ 4-bit (stage added later); the real profile pads Qwen2-72B's MLP for tensor parallel 4."""
-
-    method: Literal["awq"] = "awq"
-    bits: Literal[4, 8] = 4
-    group_size: Literal[32, 64, 128] = 128
-    pad_intermediate_to: int | None = Field(None, description="Zero-pad the MLP width (29568→29696 for TP 4).")
-
-
 SECTIONS: dict[str, type[BaseModel]] = {
     "base": BaseSection,
     "ingest": IngestSettings,
@@ -76,6 +69,8 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "evaluate": EvaluateSection,
     "train": TrainSection,
     "dpo": DPOSection,
+    "merge": MergeSection,
+    "search": SearchSection,
     "quantize": QuantizeSection,
 }
 
@@ -102,6 +97,9 @@ class Params(StrictModel):
     evaluate: EvaluateSection
     train: TrainSection
     dpo: DPOSection
+    # Optional until every profile carries them (an absent section means: no specs, no grids).
+    merge: MergeSection = Field(default_factory=MergeSection)
+    search: SearchSection = Field(default_factory=SearchSection)
     quantize: QuantizeSection
 
     @field_validator("eval_sets")
@@ -115,14 +113,30 @@ class Params(StrictModel):
         shape = self.base.known_shape()
         if shape is None:  # a folder or hub id: stage base checks it once the config is on disk
             return self
-        problems = fit_problems(shape, group_size=self.quantize.group_size,
-                                tensor_parallel=self.evaluate.tensor_parallel_size,
-                                pad_intermediate_to=self.quantize.pad_intermediate_to, model=self.base.model)
+        problems = base_model_misfits(shape, self.base.model, self.evaluate, self.quantize)
         if problems:
             raise ValidationError.from_exception_data("Params", [
                 InitErrorDetails(type=PydanticCustomError("model_fit", message), loc=key,
                                  input=getattr(getattr(self, key[0]), key[1])) for key, message in problems])
         return self
+
+
+def base_model_misfits(shape: ModelShape, model: str, evaluate: EvaluateSection, quantize: QuantizeSection
+                       ) -> list[tuple[tuple[str, str], str]]:
+    """(params key, why) for each setting the base model cannot take: the tensor-parallel degrees of
+    serving and of the quantized model, and the group size on the quantized model's shards. The MLP
+    width is padded as stage quantize pads it (``pad_intermediate_to``, else the next multiple of
+    group size x tensor parallel), so only widths that padding cannot change can fail."""
+    from shoplm.quantization.padding import padded_size
+
+    problems = [(("evaluate", "tensor_parallel_size"), m)
+                for m in tensor_parallel_problems(shape, evaluate.tensor_parallel_size, model)]
+    problems += [(("quantize", "tensor_parallel_size"), m)
+                 for m in tensor_parallel_problems(shape, quantize.tensor_parallel_size, model)]
+    padded = quantize.pad_intermediate_to or padded_size(shape.intermediate_size, quantize.pad_multiple)
+    problems += [(("quantize", "group_size"), m) for m in group_size_problems(
+        shape, quantize.group_size, quantize.tensor_parallel_size, padded, model)]
+    return problems
 
 
 class ParamsError(ValueError):
@@ -160,7 +174,9 @@ def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
 def _format_errors(path: Path, exc: ValidationError, root: yaml.Node | None, prefix: tuple = ()) -> str:
     lines = []
     for err in exc.errors():
-        loc = prefix + tuple(err["loc"])
+        # A validator that checks several fields together (an adapter's overrides against the defaults)
+        # reports at the model; it names the key at fault in ctx["loc"], relative to that model.
+        loc = prefix + tuple(err["loc"]) + tuple((err.get("ctx") or {}).get("loc", ()))
         key = ".".join(str(part) for part in loc) or "<root>"
         line = _line_of(root, loc)
         where = f"{path}:{line}" if line else str(path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 PARENT_RUN_ENV = "SHOPLM_MLFLOW_PARENT_RUN_ID"
 EXPERIMENT_ENV = "SHOPLM_MLFLOW_EXPERIMENT"
 DEFAULT_EXPERIMENT = "shoplm"
+HOST_TAG, PID_TAG = "shoplm.host", "shoplm.pid"  # who runs a stage: to tell a dead run from a live one
 # MLflow rejects metric and param names outside this set (e.g. "hit rate@3").
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_\-. /:]")
 # MLflow caps a param value's length; long values (lists of paths) are cut with a marker.
@@ -80,14 +82,61 @@ def flatten_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, str
     return flat
 
 
-@contextmanager
-def stage_run(stage: str, params: Mapping[str, Any], tags: Mapping[str, str] | None = None) -> Iterator[Any]:
-    """Open the MLflow run of one stage: nested under the flow's parent run when there is one."""
+def log_step_metrics(metrics: Mapping[str, float], step: int) -> None:
+    """One logging step's numbers (a training loop's ``log_fn``) into the active run, names made safe."""
     import mlflow
 
-    configure()
+    mlflow.log_metrics({metric_name(k): float(v) for k, v in metrics.items()}, step=step)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def close_stale_runs(stage: str, experiment_id: str) -> list[str]:
+    """Mark this stage's earlier runs KILLED when they are still RUNNING but their process is gone.
+
+    A killed stage (SIGKILL, out of memory, a closed terminal) never ends its MLflow run, which then
+    shows RUNNING forever. When the stage starts again, each earlier RUNNING run of the same stage
+    that was opened on this host by a process that no longer exists is ended as KILLED. Runs from
+    other hosts (a shared tracking server) or without the host/pid tags are left alone: from here
+    nothing tells a live one from a dead one, and killing a live run would be worse than leaving a
+    dead one open. Returns the ids of the runs it ended.
+    """
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    runs = client.search_runs([experiment_id], filter_string=f"tags.`shoplm.stage` = '{stage}' "
+                              "and attributes.status = 'RUNNING'")
+    ended = []
+    for run in runs:
+        tags = run.data.tags
+        pid = tags.get(PID_TAG, "")
+        if tags.get(HOST_TAG) == socket.gethostname() and pid.isdigit() and not process_alive(int(pid)):
+            client.set_terminated(run.info.run_id, status="KILLED")
+            ended.append(run.info.run_id)
+    return ended
+
+
+@contextmanager
+def stage_run(stage: str, params: Mapping[str, Any], tags: Mapping[str, str] | None = None) -> Iterator[Any]:
+    """Open the MLflow run of one stage: nested under the flow's parent run when there is one.
+
+    Earlier runs of the stage left RUNNING by a killed process are ended as KILLED first
+    (:func:`close_stale_runs`); the new run records its host and process id for the next one.
+    """
+    import mlflow
+
+    experiment_id = configure()
+    close_stale_runs(stage, experiment_id)
     parent = os.environ.get(PARENT_RUN_ENV) or None
-    run_tags = {"shoplm.stage": stage, **(tags or {})}
+    run_tags = {"shoplm.stage": stage, HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid()), **(tags or {})}
     if dvc_stage := os.environ.get("DVC_STAGE"):  # set by DVC for every stage command it runs
         run_tags["dvc.stage"] = dvc_stage
     with mlflow.start_run(run_name=stage, parent_run_id=parent, nested=mlflow.active_run() is not None,

@@ -10,8 +10,8 @@
   write ``models/base/base_model.json`` recording where it is and its architecture. Nothing is downloaded
   unless the profile sets ``base.allow_download: true``.
 
-Then the model's dimensions are checked against ``quantize.group_size`` and
-``evaluate.tensor_parallel_size`` (params load already checks the models whose dimensions are known in
+Then the model's dimensions are checked against ``quantize.group_size`` and the tensor-parallel
+degrees (``evaluate``, ``quantize``) (params load already checks the models whose dimensions are known in
 advance; this catches the others), so a misfit fails here, not hours later in quantization or serving.
 """
 
@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, BaseSection, ParamsError, load_section
+from shoplm.config import PARAMS_FILE, BaseSection, ParamsError, base_model_misfits, load_section
 from shoplm.modeling import BASE_RECORD_FILE, build_tiny_base, record_base_model, resolve_stage_model
-from shoplm.modeling.fit import ModelShape, fit_problems
+from shoplm.modeling.fit import ModelShape
 from shoplm.modeling.gguf import CONVERSION_RECORD_FILE, GGUFConversionError, convert_gguf, is_gguf_source
 from tasks._runner import run
 
@@ -45,12 +45,10 @@ def _numbers(summary: dict, prefix: str = "") -> dict[str, float]:
 
 
 def check_fit(model_dir: Path, model: str, params_path: Path) -> None:
-    """The model's config against the quantize and tensor-parallel settings; a misfit is a params error."""
+    """The model's config against the tensor-parallel and group-size settings; a misfit is a params error."""
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    quantize = load_section("quantize", params_path)
-    problems = fit_problems(ModelShape.from_config(config), group_size=quantize.group_size,
-                            tensor_parallel=load_section("evaluate", params_path).tensor_parallel_size,
-                            pad_intermediate_to=quantize.pad_intermediate_to, model=model)
+    problems = base_model_misfits(ModelShape.from_config(config), model, load_section("evaluate", params_path),
+                                  load_section("quantize", params_path))
     if problems:
         raise ParamsError("\n".join(f"{params_path}: {'.'.join(key)}: {message}" for key, message in problems))
 

@@ -4,8 +4,10 @@
 ``data/interim/frames/``, drops questions that overlap any evaluation set in ``data/eval/*.jsonl``
 (written by the ``eval_sets`` stage), shuffles with the mixture's seed and writes
 ``data/processed/<mixture>/train.jsonl``, ``manifest.json`` (counts per builder, task type, track and
-language; decontamination drops; rows per second) and ``examples.md`` (two questions per builder, with
-their gold answers), which also goes to MLflow.
+language; decontamination drops), ``examples.md`` (two questions per builder, with their gold answers),
+``tasktype.md`` (the task-type classifier's accuracy per builder and its confusion table, on questions
+whose gold type is known) and ``metrics.json`` (that accuracy, and rows per second per builder: the
+only wall-clock figures, kept out of the outputs later stages depend on). All go to MLflow.
 """
 
 from __future__ import annotations
@@ -76,19 +78,27 @@ def main(argv: list[str] | None = None) -> int:
         for builder, row in manifest["builders"].items():
             for key in ("kept", "produced", "shortfall", "dropped_decontamination"):
                 metrics[name("builders", builder, key)] = row[key]
-            speed = manifest["timing"][builder]["rows_per_second"]
+            speed = result.timing[builder]["rows_per_second"]
             if speed is not None:
                 metrics[name("builders", builder, "rows_per_second")] = speed
         for group in ("task_types", "tracks", "languages"):
             metrics.update({name(group, key): value for key, value in manifest[group].items()})
+        for scope in ("overall", "without_flag"):
+            if result.tasktype[scope]["accuracy"] is not None:
+                metrics[name("tasktype", scope, "accuracy")] = result.tasktype[scope]["accuracy"]
+        for builder, row in result.tasktype["per_group"].items():
+            metrics[name("tasktype", "builders", builder, "accuracy")] = row["accuracy"]
         mlflow.log_metrics(metrics)
-        mlflow.log_artifact(str(paths["manifest"]))
-        mlflow.log_artifact(str(paths["examples"]))
+        for key in ("manifest", "examples", "tasktype", "metrics"):
+            mlflow.log_artifact(str(paths[key]))
 
     short = {b: r["shortfall"] for b, r in manifest["builders"].items() if r["shortfall"]}
     print(f"{args.mixture}: {manifest['rows']} questions from {len(spec.builders)} builders, "
           f"{manifest['decontamination']['dropped']} dropped by decontamination "
           f"(against {len(eval_questions)} evaluation questions)")
+    overall = result.tasktype["overall"]
+    print(f"task-type classifier on these questions: {overall['correct']}/{overall['n']} correct "
+          f"(per builder and confusion table: {paths['tasktype']})")
     if short:
         print(f"shortfall (source had fewer items than requested): {short}")
     for key, path in paths.items():

@@ -9,6 +9,7 @@ gold answer is chosen; the rejected answer is a wrong answer in the right format
 in a wrong format (``dpo.defaults.rejected``). Writes
 
 * ``models/adapters/v7-dpo/``: the adapter, the tokenizer and ``dpo_summary.json`` (the DVC output);
+* ``metrics/dpo/v7.json``: peak memory, pair counts, loss (a DVC metrics file);
 * ``models/checkpoints/v7-dpo/``: resumable checkpoints while it runs, as for ``tasks.train``;
 * MLflow run ``dpo@v7``: loss, reward margins and accuracies per logging step, the adapter.
 
@@ -27,12 +28,11 @@ from shoplm import tracking
 from shoplm.config import PARAMS_FILE, load_section
 from shoplm.modeling import resolve_stage_model
 from shoplm.training.dpo import DPORun, train_dpo
+from shoplm.training.layout import (ADAPTERS_DIR, BASE_DIR, CHECKPOINTS_DIR, DPO_SUFFIX, mixture_questions,
+                                    write_run_metrics)
 from shoplm.training.model import is_main_process
 from shoplm.training.settings import DPOSection, select_adapter
 from tasks._runner import run
-from tasks.train import ADAPTERS_DIR, BASE_DIR, CHECKPOINTS_DIR, log_to_mlflow, mixture_questions
-
-SUFFIX = "-dpo"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     sft_dir = ADAPTERS_DIR / args.adapter
     if not (sft_dir / "adapter_config.json").is_file():
         raise FileNotFoundError(f"{sft_dir}: no SFT adapter (run `dvc repro train@{args.adapter}`)")
-    name = f"{args.adapter}{SUFFIX}"
+    name = f"{args.adapter}{DPO_SUFFIX}"
     out = ADAPTERS_DIR / name
     main_process = is_main_process()
     if main_process:
@@ -64,19 +64,23 @@ def main(argv: list[str] | None = None) -> int:
             DPORun(name=name, questions=mixture_questions(spec.mixture), base_dir=resolve_stage_model(BASE_DIR),
                    sft_adapter_dir=sft_dir, adapter_dir=out, checkpoint_dir=CHECKPOINTS_DIR / name,
                    hyperparameters=hp, seed=spec.seed),
-            log_fn=log_to_mlflow if main_process else None, progress=not args.no_progress)
+            log_fn=tracking.log_step_metrics if main_process else None, progress=not args.no_progress)
         if main_process:
             finals = {f"pairs/{k}": v for k, v in summary["pairs"].items()}
-            finals.update(summary["memory"])
+            finals.update(summary["run"]["memory"])
             finals["global_step"] = summary["global_step"]
-            mlflow.log_metrics({tracking.metric_name(k): float(v) for k, v in finals.items()},
-                               step=summary["global_step"])
-            mlflow.set_tag("resumed_from_step", str(summary["resumed_from_step"]))
+            if summary["train_loss"] is not None:
+                finals["train_loss"] = summary["train_loss"]
+            metrics = {tracking.metric_name(k): float(v) for k, v in finals.items()}
+            write_run_metrics("dpo", args.adapter, metrics)
+            mlflow.log_metrics(metrics, step=summary["global_step"])
+            mlflow.set_tag("resumed_from_step", str(summary["run"]["resumed_from_step"]))
             mlflow.log_artifacts(str(out), artifact_path=f"adapters/{name}")
 
     if main_process:
-        headline = {k: summary[k] for k in ("adapter", "global_step", "resumed_from_step", "train_loss", "pairs")}
-        print(json.dumps({**headline, "last_log": summary["last_log"]}, indent=2))
+        headline = {k: summary[k] for k in ("adapter", "global_step", "train_loss", "pairs")}
+        print(json.dumps({**headline, "resumed_from_step": summary["run"]["resumed_from_step"],
+                          "last_log": summary["last_log"]}, indent=2))
         print(f"adapter → {out}/")
     return 0
 

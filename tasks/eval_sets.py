@@ -12,14 +12,15 @@ from pathlib import Path
 
 from shoplm import tracking
 from shoplm.config import PARAMS_FILE, load_eval_sets
-from shoplm.shopbench.records import TRACK_SHORT_NAMES, load_questions, write_questions
+from shoplm.shopbench.records import TRACK_SHORT_NAMES, RecordError, load_questions, write_questions
 from tasks._runner import run
 
 EVAL_DIR = Path("data/eval")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tasks.eval_sets", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tasks.eval_sets", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", help="a key of eval_sets in params.yaml")
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     args = parser.parse_args(argv)
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyError(f"eval set {args.name!r} is not in {args.params} eval_sets; known: {', '.join(sets)}")
     source = Path(sets[args.name])
     questions = load_questions(source)  # strict: a bad line stops here, naming file, line and field
+    if not questions:  # else `evaluate` fails later, far from the cause, and decontamination checks nothing
+        raise RecordError(source, None, None, "no questions; an evaluation set needs at least one")
     out = EVAL_DIR / f"{args.name}.jsonl"
     write_questions(out, questions)
 

@@ -5,11 +5,15 @@
 reads ``train.defaults`` + ``train.adapters.v7`` (mixture, seed, overrides) from params.yaml, the
 questions of ``data/processed/<mixture>/train.jsonl`` and the base model of stage ``base``, and writes
 
-* ``models/adapters/v7/``: the peft adapter, the tokenizer and ``train_summary.json`` (the DVC output);
+* ``models/adapters/v7/``: the peft adapter, the tokenizer and ``train_summary.json`` (the DVC output:
+  only what the inputs determine, so a forced rebuild with the same result leaves its hash alone);
+* ``metrics/train/v7.json``: how the run went (tokens/s, seconds, peak memory, loss; a DVC metrics
+  file, which no stage depends on);
 * ``models/checkpoints/v7/checkpoint-<step>/`` every ``save_steps`` (not a DVC output): a killed run
   resumes from the newest one on the next invocation, when hyperparameters, seed, data and base
-  model are unchanged (it says so in the log and in the MLflow tag ``resumed_from_step``); they are
-  removed once the run finishes (``keep_checkpoints: true`` keeps them);
+  model (its files' contents, tokenizer included) are unchanged (it says so in the log and in the
+  MLflow tag ``resumed_from_step``); they are removed once the run finishes (``keep_checkpoints:
+  true`` keeps them);
 * MLflow run ``train@v7``: the loss curve per logging step, tokens/s, answer-token fraction (loss
   tokens / real tokens), padding share, peak memory, and the adapter folder as an artifact.
 
@@ -37,36 +41,17 @@ from pathlib import Path
 from shoplm import tracking
 from shoplm.config import PARAMS_FILE, load_section
 from shoplm.modeling import resolve_stage_model
-from shoplm.shopbench.records import Question, load_questions
+from shoplm.training.layout import ADAPTERS_DIR, BASE_DIR, CHECKPOINTS_DIR, mixture_questions, write_run_metrics
 from shoplm.training.model import is_main_process
 from shoplm.training.settings import TrainSection, select_adapter
 from shoplm.training.sft import AdapterRun, train_adapter
 from tasks._runner import run
 
-PROCESSED_DIR = Path("data/processed")
-BASE_DIR = Path("models/base")
-ADAPTERS_DIR = Path("models/adapters")
-CHECKPOINTS_DIR = Path("models/checkpoints")
 
-
-def mixture_questions(mixture: str) -> list[Question]:
-    """The training questions the build stage wrote for ``mixture``."""
-    data_file = PROCESSED_DIR / mixture / "train.jsonl"
-    if not data_file.is_file():
-        raise FileNotFoundError(f"{data_file}: mixture {mixture!r} not built (run `dvc repro build@{mixture}`)")
-    return load_questions(data_file)
-
-
-def log_to_mlflow(metrics: dict[str, float], step: int) -> None:
-    """Per-step training logs into the active MLflow run (the stage's own)."""
-    import mlflow
-
-    mlflow.log_metrics({tracking.metric_name(k): v for k, v in metrics.items()}, step=step)
-
-
-def summary_metrics(summary: dict) -> dict[str, float]:
-    """The run's headline numbers as flat MLflow metrics."""
-    throughput, memory, data = summary["throughput"], summary["memory"], summary["data"]
+def run_metrics(summary: dict) -> dict[str, float]:
+    """The run's headline numbers as flat metrics (MLflow, and ``metrics/train/<adapter>.json``)."""
+    facts = summary["run"]
+    throughput, memory, data = facts["throughput"], facts["memory"], summary["data"]
     metrics = {key: throughput[key] for key in ("tokens_per_s", "answer_token_fraction", "padding_share",
                                                  "train_seconds", "tokens")}
     metrics.update({f"data/{key}": data[key] for key in ("examples", "dropped_too_long", "rows", "row_fill",
@@ -105,15 +90,17 @@ def main(argv: list[str] | None = None) -> int:
             AdapterRun(name=args.adapter, questions=questions, base_dir=resolve_stage_model(BASE_DIR),
                        adapter_dir=out, checkpoint_dir=CHECKPOINTS_DIR / args.adapter, hyperparameters=hp,
                        seed=spec.seed),
-            log_fn=log_to_mlflow if main_process else None, progress=not args.no_progress)
+            log_fn=tracking.log_step_metrics if main_process else None, progress=not args.no_progress)
         if main_process:
-            mlflow.log_metrics(summary_metrics(summary), step=summary["global_step"])
-            mlflow.set_tag("resumed_from_step", str(summary["resumed_from_step"]))
+            metrics = run_metrics(summary)
+            write_run_metrics("train", args.adapter, metrics)
+            mlflow.log_metrics(metrics, step=summary["global_step"])
+            mlflow.set_tag("resumed_from_step", str(summary["run"]["resumed_from_step"]))
             mlflow.log_artifacts(str(out), artifact_path=f"adapters/{args.adapter}")
 
     if main_process:
-        headline = {k: summary[k] for k in ("adapter", "global_step", "resumed_from_step", "train_loss")}
-        print(json.dumps({**headline, "throughput": summary["throughput"], "memory": summary["memory"]}, indent=2))
+        headline = {k: summary[k] for k in ("adapter", "global_step", "train_loss")}
+        print(json.dumps({**headline, **summary["run"]}, indent=2))
         print(f"adapter → {out}/ ({len(questions)} questions of mixture {spec.mixture})")
     return 0
 

@@ -58,6 +58,24 @@ def test_mistyped_value_fails_naming_key(tmp_path):
         load_params(_write(tmp_path, text))
 
 
+@pytest.mark.parametrize(("override", "key", "reason"), [
+    ("        lerning_rate: 0.001", "lerning_rate", "unknown key"),
+    ("        lora: {r: many}", "lora.r", "Input should be a valid integer"),
+])
+def test_bad_adapter_override_names_its_own_line(tmp_path, override, key, reason):
+    """Not the line of `train:`: the line of the key inside the adapter's overrides block."""
+    text = (REPO / "params.yaml").read_text().replace(
+        "    v8: {mixture: v8, seed: 8}\n",
+        f"    v8:\n      mixture: v8\n      seed: 8\n      overrides:\n        max_steps: 3\n{override}\n", 1)
+    path = _write(tmp_path, text)
+    line = text.splitlines().index(override) + 1
+    for load in (load_params, lambda p: load_section("train", p)):
+        with pytest.raises(ParamsError) as err:
+            load(path)
+        assert f"{path}:{line}: train.adapters.v8.overrides.{key}: " in str(err.value)
+        assert f"adapter 'v8' overrides: {key}: {reason}" in str(err.value)
+
+
 def test_tiny_spec_rejects_sizes_4bit_groups_do_not_divide(tmp_path):
     text = (REPO / "params.yaml").read_text().replace("    hidden_size: 256", "    hidden_size: 200", 1)
     with pytest.raises(ParamsError, match="base.tiny"):

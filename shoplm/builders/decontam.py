@@ -18,32 +18,41 @@ Template text is not content. Prompts of one format share their instructions ("Y
 permutation of 1 to 5 ...", "Answer: ") with the development questions they imitate, and counting those
 would flag every ordinary question. An n-gram counts as template text when it occurs in at least
 ``boilerplate_eval_df`` evaluation questions (instructions repeat across a task's questions; content
-does not), or in at least max(``boilerplate_train_count``, ``boilerplate_train_fraction`` x size)
-questions of the same builder (the builder's own wording). Template n-grams are left out of both the
-matched count and the total; a copied evaluation question is unique in the training set, so its
-content n-grams stay content and it is dropped, with overlap 1.0. Only n-grams found in the index are
-ever counted, so memory grows with the overlap, not with the training set.
+does not), or when it comes from the builder's own fixed wording: the string literals of the module
+that defines the builder and of the ``shoplm.builders`` modules it imports (its prompt templates,
+instructions and answer cues), where a placeholder (``{query}``, an f-string field) stands for any one
+token. How often an n-gram recurs in the builder's output does not matter: a leaked evaluation passage
+that a builder repeats across many questions is still content, and still caught. Template n-grams are
+left out of both the matched count and the total. Only n-grams found in the index are ever counted, so
+memory grows with the overlap, not with the training set.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import html
-import math
+import importlib
+import inspect
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from tqdm import tqdm
 
+from shoplm.builders.registry import BUILDERS
 from shoplm.builders.settings import DecontamSettings
 from shoplm.shopbench.records import Question
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
 EXAMPLE_CHARS = 240
+_FORMAT_FIELD = re.compile(r"\{[^{}]*\}")
+ANY = "*"  # a placeholder in a builder's wording: matches any one token (tokens never contain "*")
 
 
 def tokens(text: str) -> list[str]:
@@ -53,6 +62,97 @@ def tokens(text: str) -> list[str]:
 
 def ngrams(toks: Sequence[str], n: int) -> set[str]:
     return {" ".join(toks[i:i + n]) for i in range(len(toks) - n + 1)}
+
+
+# --- a builder's fixed wording ------------------------------------------------------------------------
+
+Wording = tuple[tuple[str | None, ...], ...]  # token sequences; None marks a placeholder
+
+
+def _pieces(text: str) -> list[str | None]:
+    """A literal as text pieces and placeholders: ``"rank '{query}' now"`` → ["rank '", None, "' now"]."""
+    out: list[str | None] = []
+    for number, chunk in enumerate(_FORMAT_FIELD.split(text)):
+        if number:
+            out.append(None)
+        out.append(chunk)
+    return out
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+@functools.cache
+def module_wording(module: ModuleType) -> tuple[Wording, tuple[str, ...]]:
+    """The string literals of ``module`` (docstrings left out) as token sequences, and the
+    ``shoplm.builders`` modules it imports from."""
+    tree = ast.parse(inspect.getsource(module))
+    skip = _docstrings(tree)
+    sequences: list[tuple[str | None, ...]] = []
+    imports: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("shoplm.builders"):
+            imports.append(node.module)
+        if isinstance(node, ast.JoinedStr):  # an f-string: its literal parts around the fields
+            pieces: list[str | None] = []
+            for value in node.values:
+                skip.add(id(value))
+                pieces += [value.value] if isinstance(value, ast.Constant) else [None]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+            pieces = _pieces(node.value)
+        else:
+            continue
+        sequence = [tok for piece in pieces for tok in ([None] if piece is None else tokens(piece))]
+        if len(sequence) > 1:
+            sequences.append(tuple(sequence))
+    return tuple(sequences), tuple(imports)
+
+
+def builder_wording(name: str) -> Wording:
+    """The fixed wording of builder ``name`` (empty for a name no registered builder has, or for a row
+    built by an LLM)."""
+    spec = BUILDERS.get(name)
+    if spec is None or spec.build is None:
+        return ()
+    module = inspect.getmodule(inspect.unwrap(spec.build))
+    own, imported = module_wording(module)
+    return own + tuple(seq for other in imported for seq in module_wording(importlib.import_module(other))[0])
+
+
+@dataclass(frozen=True)
+class TemplateGrams:
+    """The n-grams of a fixed wording; a placeholder may take the place of one token of an n-gram."""
+
+    exact: frozenset[str]
+    one_placeholder: frozenset[str]
+
+    @classmethod
+    def build(cls, wording: Wording, n: int) -> TemplateGrams:
+        exact, one = set(), set()
+        for sequence in wording:
+            for start in range(len(sequence) - n + 1):
+                window = sequence[start:start + n]
+                holes = window.count(None)
+                if holes == 0:
+                    exact.add(" ".join(window))
+                elif holes == 1:
+                    one.add(" ".join(ANY if tok is None else tok for tok in window))
+        return cls(frozenset(exact), frozenset(one))
+
+    def __contains__(self, gram: str) -> bool:
+        if gram in self.exact:
+            return True
+        if not self.one_placeholder:
+            return False
+        toks = gram.split(" ")
+        return any(" ".join([*toks[:i], ANY, *toks[i + 1:]]) in self.one_placeholder for i in range(len(toks)))
 
 
 @dataclass
@@ -119,25 +219,19 @@ def decontaminate(questions: Sequence[Question], eval_questions: Sequence[Questi
                               len(eval_questions), settings.enabled)
 
     index = EvalIndex.build(eval_questions, settings.ngram)
-    seen: list[tuple[int, list[str], int | None]] = []  # (n-gram total, matched n-grams, exact match)
-    train_count: Counter[tuple[str, str]] = Counter()
-    for question, group in tqdm(zip(questions, groups), total=len(questions), desc="decontaminate",
-                                disable=not progress, leave=False):
-        toks = tokens(question.input_field)
-        grams = ngrams(toks, settings.ngram)
-        matched = [g for g in grams if g in index.postings]
-        train_count.update((group, g) for g in matched)
-        seen.append((len(grams), matched, index.exact.get(" ".join(toks))))
-
+    templates = {group: TemplateGrams.build(builder_wording(group), settings.ngram) for group in checked}
     kept: list[Question] = []
     kept_indices: list[int] = []
     examples: list[dict[str, Any]] = []
-    for position, (question, group, (total, matched, exact)) in enumerate(zip(questions, groups, seen)):
-        bound = max(settings.boilerplate_train_count,
-                    math.ceil(settings.boilerplate_train_fraction * checked[group]))
-        content = [g for g in matched if index.df(g) < settings.boilerplate_eval_df
-                   and train_count[(group, g)] < bound]
+    for position, (question, group) in enumerate(tqdm(zip(questions, groups), total=len(questions),
+                                                      desc="decontaminate", disable=not progress, leave=False)):
+        toks = tokens(question.input_field)
+        grams = ngrams(toks, settings.ngram)
+        exact = index.exact.get(" ".join(toks))
+        matched = [g for g in grams if g in index.postings]
+        content = [g for g in matched if index.df(g) < settings.boilerplate_eval_df and g not in templates[group]]
         boilerplate = len(matched) - len(content)
+        total = len(grams)
         overlap = len(content) / (total - boilerplate) if total - boilerplate > 0 else 0.0
         if exact is None and not (content and overlap >= settings.threshold):
             kept.append(question)

@@ -4,11 +4,15 @@ A :class:`~shoplm.builders.settings.MixtureSpec` gives rows per builder and a se
 with its own RNG, seeded from (seed, builder name), so adding or resizing one builder leaves the
 others' questions unchanged. A builder that yields fewer rows than requested (small samples) is not an
 error: the shortfall is recorded in the manifest. The same spec on the same frames and evaluation
-questions gives byte-identical ``train.jsonl`` (only the manifest's ``timing`` block varies).
+questions gives byte-identical ``train.jsonl``, ``manifest.json``, ``examples.md`` and ``tasktype.md``:
+wall-clock figures go to ``metrics.json`` only, so a forced rebuild with identical results changes no
+output that another stage depends on.
 
 Manifest (``manifest.json``): counts per builder (requested, produced, duplicates skipped, dropped by
 decontamination, kept, shortfall), per task type, per track and per language, the decontamination
-summary with a few dropped examples, the seed, and rows per second per builder.
+summary with a few dropped examples, and the seed. Metrics (``metrics.json``): the task-type
+classifier's accuracy on the kept questions, overall and per builder (their gold type is known, see
+:mod:`shoplm.shopbench.tasktype_report`), and seconds and rows per second per builder.
 
 Languages are guessed per question by a script-and-stopword heuristic (:func:`detect_language`):
 ``ja`` when the text holds kana or kanji; else ``es`` / ``de`` / ``fr`` / ``it`` when at least
@@ -37,6 +41,7 @@ from shoplm.builders.registry import BuildContext, get_builder
 from shoplm.builders.settings import DecontamSettings, MixtureSpec
 from shoplm.shopbench.answers import render_gold
 from shoplm.shopbench.records import TRACK_SHORT_NAMES, Question, write_questions
+from shoplm.shopbench.tasktype_report import classifier_report, confusion_markdown
 
 EXAMPLES_PER_BUILDER = 2
 MIN_LANGUAGE_SCORE = 3
@@ -77,6 +82,8 @@ class MixtureResult:
     manifest: dict[str, Any]
     examples: dict[str, list[Question]]       # the first kept questions of each builder
     decontamination: DecontamResult
+    tasktype: dict[str, Any]                  # the task-type classifier on the kept questions, per builder
+    timing: dict[str, dict[str, float | None]]  # wall-clock seconds and rows per second per builder
 
 
 def _run_builder(name: str, rows: int, seed: int, frames: Mapping[str, pd.DataFrame]
@@ -132,6 +139,7 @@ def build_mixture(spec: MixtureSpec, frames: Mapping[str, pd.DataFrame], eval_qu
     order = list(range(len(cleaned.kept)))
     random.Random(builder_seed(spec.seed, "<shuffle>")).shuffle(order)
     final = [cleaned.kept[i] for i in order]
+    tasktype = classifier_report(cleaned.kept, kept_groups)
 
     kept_per_builder = Counter(kept_groups)
     for builder, info in rows.items():
@@ -153,9 +161,8 @@ def build_mixture(spec: MixtureSpec, frames: Mapping[str, pd.DataFrame], eval_qu
         "tracks": dict(sorted(Counter(TRACK_SHORT_NAMES[q.track] for q in final).items())),
         "languages": dict(sorted(Counter(detect_language(q.input_field) for q in final).items())),
         "decontamination": {**cleaned.to_dict(), "settings": decontam.model_dump()},
-        "timing": timing,
     }
-    return MixtureResult(name, final, manifest, examples, cleaned)
+    return MixtureResult(name, final, manifest, examples, cleaned, tasktype, timing)
 
 
 def examples_markdown(result: MixtureResult) -> str:
@@ -171,13 +178,29 @@ def examples_markdown(result: MixtureResult) -> str:
     return "\n".join(lines)
 
 
+def mixture_metrics(result: MixtureResult) -> dict[str, Any]:
+    """What ``metrics.json`` holds: the classifier's accuracy and the builders' speed."""
+    return {"tasktype": {"overall": result.tasktype["overall"], "without_flag": result.tasktype["without_flag"],
+                         "builders": {name: {k: row[k] for k in ("n", "correct", "accuracy")}
+                                      for name, row in result.tasktype["per_group"].items()}},
+            "timing": result.timing}
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def write_mixture(result: MixtureResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write train.jsonl, manifest.json and examples.md into ``out_dir``."""
+    """Write train.jsonl, manifest.json, examples.md, tasktype.md and metrics.json into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"train": out / "train.jsonl", "manifest": out / "manifest.json", "examples": out / "examples.md"}
+    paths = {name: out / file for name, file in (("train", "train.jsonl"), ("manifest", "manifest.json"),
+                                                 ("examples", "examples.md"), ("tasktype", "tasktype.md"),
+                                                 ("metrics", "metrics.json"))}
     write_questions(paths["train"], result.questions)
-    paths["manifest"].write_text(json.dumps(result.manifest, indent=2, ensure_ascii=False) + "\n",
-                                 encoding="utf-8")
+    _write_json(paths["manifest"], result.manifest)
     paths["examples"].write_text(examples_markdown(result), encoding="utf-8")
+    title = f"Task-type classifier on mixture {result.name or '(unnamed)'} (gold types from the builders)"
+    paths["tasktype"].write_text(confusion_markdown(result.tasktype, title), encoding="utf-8")
+    _write_json(paths["metrics"], mixture_metrics(result))
     return paths

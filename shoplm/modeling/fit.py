@@ -11,19 +11,14 @@ Two constraints bite on the way from a base model to a served 4-bit model:
   by ``tp``, and key/value heads must either split evenly or be replicated (``tp`` a multiple of them).
   SmolLM2-135M: 9 heads, 3 KV heads, so tp is 1 or 3.
 
-``fit_problems`` lists every violation as (params key, message), so callers can name the key.
-Imports nothing heavy: ``shoplm.config`` runs it when params load.
+``tensor_parallel_problems`` and ``group_size_problems`` list every violation as a message; the
+caller names the params key. Imports nothing heavy: ``shoplm.config`` runs them when params load.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-
-#: The params keys these checks speak for.
-GROUP_SIZE_KEY = ("quantize", "group_size")
-TENSOR_PARALLEL_KEY = ("evaluate", "tensor_parallel_size")
-
 
 @dataclass(frozen=True)
 class ModelShape:
@@ -44,31 +39,31 @@ class ModelShape:
                    head_dim=int(config.get("head_dim") or hidden // heads))
 
 
-def fit_problems(shape: ModelShape, *, group_size: int | None = None, tensor_parallel: int = 1,
-                 pad_intermediate_to: int | None = None, model: str = "the base model"
-                 ) -> list[tuple[tuple[str, str], str]]:
-    """Every way ``shape`` does not fit the settings, as ``(params key, message)``; empty when it fits."""
-    problems: list[tuple[tuple[str, str], str]] = []
+def tensor_parallel_problems(shape: ModelShape, tensor_parallel: int, model: str = "the base model") -> list[str]:
+    """Why ``shape``'s attention cannot be split ``tensor_parallel`` ways (empty when it can)."""
     tp = tensor_parallel
     if shape.num_heads % tp:
-        problems.append((TENSOR_PARALLEL_KEY, f"{tp} does not divide the {shape.num_heads} attention heads of "
-                         f"{model}; use a divisor of {shape.num_heads}"))
-    elif shape.num_kv_heads % tp and tp % shape.num_kv_heads:
-        problems.append((TENSOR_PARALLEL_KEY, f"{tp} neither divides nor is a multiple of the "
-                         f"{shape.num_kv_heads} key/value heads of {model}"))
-    if group_size is None:
-        return problems
-    if problems:  # the shards are undefined for a degree that does not fit: check the whole layers
-        tp = 1
+        return [f"{tp} does not divide the {shape.num_heads} attention heads of {model}; "
+                f"use a divisor of {shape.num_heads}"]
+    if shape.num_kv_heads % tp and tp % shape.num_kv_heads:
+        return [f"{tp} neither divides nor is a multiple of the {shape.num_kv_heads} key/value heads of {model}"]
+    return []
+
+
+def group_size_problems(shape: ModelShape, group_size: int, tensor_parallel: int = 1,
+                        pad_intermediate_to: int | None = None, model: str = "the base model") -> list[str]:
+    """Which 4-bit Linear inputs (per tensor-parallel shard) ``group_size`` does not divide (empty: all)."""
+    tp = tensor_parallel if not tensor_parallel_problems(shape, tensor_parallel) else 1  # shards undefined
     intermediate = pad_intermediate_to or shape.intermediate_size
     inputs = {
         "hidden_size (input of q/k/v, gate, up)": shape.hidden_size,
         f"attention width / tp {tp} (input of an o_proj shard)": shape.num_heads * shape.head_dim / tp,
         f"intermediate size {intermediate} / tp {tp} (input of a down_proj shard)": intermediate / tp,
     }
+    problems = []
     for what, size in inputs.items():
         if size % group_size:
             size_text = int(size) if float(size).is_integer() else round(size, 2)
-            problems.append((GROUP_SIZE_KEY, f"{group_size} does not divide {what} = {size_text} of {model}"
-                             "; every 4-bit Linear input must be a multiple of the group size"))
+            problems.append(f"{group_size} does not divide {what} = {size_text} of {model}; every 4-bit "
+                            "Linear input must be a multiple of the group size")
     return problems

@@ -1,26 +1,26 @@
 """A format probe: does the model answer held-out ShopBench-style questions in the right shape?
 
-Questions come from the corpus builders with seeds the corpus does not use, are rendered with the
-tokenizer's own chat template (``add_generation_prompt=True``) and decoded greedily. Per task type the
-probe counts the answers that end with ``<|im_end|>``, that have the task's shape (a digit; a
-permutation of 1-5; comma-separated indices; a list literal of strings; text with letters) and that
-equal the reference answer exactly.
+Questions come from ``data/corpus/probe_questions.jsonl`` (written with the corpus by its generator, on
+a seed the corpus does not use), are rendered with the tokenizer's own chat template
+(``add_generation_prompt=True``) and decoded greedily. Per task type the probe counts the answers that
+end with ``<|im_end|>``, that have the task's shape (a digit; a permutation of 1-5; comma-separated
+indices; a list literal of strings; text with letters) and that equal the reference answer exactly.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from random import Random
+from pathlib import Path
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from shoplm.modeling.chat_format import IM_END
 from shoplm.shopbench.prompts import build_messages
-from shoplm.modeling.corpus import CHAT_KINDS
+from shoplm.modeling.corpus import DEFAULT_CORPUS_PATH, PROBE_FILE, REGENERATE, read_probe_questions
 
-PROBE_SEED = 10_000  # the shipped corpus uses seed 2024; probe questions use other streams
+DEFAULT_PROBE_PATH = DEFAULT_CORPUS_PATH.with_name(PROBE_FILE)
 SHAPES = {
     "multiple-choice": re.compile(r"\d"),
     "ranking": re.compile(r"[1-5](,[1-5]){4}"),
@@ -42,21 +42,34 @@ def has_shape(task_type: str, answer: str) -> bool:
     return SHAPES[task_type].fullmatch(answer) is not None
 
 
-def probe_questions(per_task: int, seed: int = PROBE_SEED) -> list[tuple[str, str, str]]:
-    """``per_task`` held-out (task type, prompt, reference answer) triples per task type."""
-    rng = Random(seed)
-    by_type: dict[str, list] = {}
-    for task_type, _, build in CHAT_KINDS:
-        by_type.setdefault(task_type, []).append(build)
-    return [(task_type, *rng.choice(builds)(rng)) for task_type, builds in by_type.items() for _ in range(per_task)]
+def probe_questions(per_task: int, path: Path | None = None) -> list[tuple[str, str, str]]:
+    """The first ``per_task`` held-out (task type, prompt, reference answer) triples of each task type.
+
+    ``path`` defaults to the shipped file, found from any working directory."""
+    if path is None:
+        in_repository = Path(__file__).resolve().parents[2] / DEFAULT_PROBE_PATH
+        path = DEFAULT_PROBE_PATH if DEFAULT_PROBE_PATH.exists() else in_repository
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"probe questions {path} not found; regenerate them with `{REGENERATE}`")
+    taken: dict[str, int] = {}
+    chosen = []
+    for task_type, prompt, answer in read_probe_questions(path):
+        if taken.get(task_type, 0) < per_task:
+            taken[task_type] = taken.get(task_type, 0) + 1
+            chosen.append((task_type, prompt, answer))
+    short = {t: n for t, n in taken.items() if n < per_task}
+    if short:
+        raise ValueError(f"{path} has fewer than {per_task} probe questions for {sorted(short)}")
+    return chosen
 
 
 @torch.no_grad()
 def format_probe(
-    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, per_task: int = 4, max_new_tokens: int = 48
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, per_task: int = 4, max_new_tokens: int = 48,
+    path: Path | None = None,
 ) -> dict:
     """Greedy answers to held-out questions, scored for ending, shape and exact match per task type."""
-    questions = probe_questions(per_task)
+    questions = probe_questions(per_task, path)
     prompts = [tokenizer.apply_chat_template(build_messages(p, t), tokenize=False, add_generation_prompt=True)
                for t, p, _ in questions]
     side, tokenizer.padding_side = tokenizer.padding_side, "left"

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shoplm.modeling.corpus import DEFAULT_CORPUS_PATH
+from shoplm.modeling.corpus import DEFAULT_CORPUS_PATH, REGENERATE
 
 #: vLLM serves ShopBench with this model length; the tiny model's positions must cover it.
 COMPETITION_MAX_MODEL_LEN = 3072
@@ -84,6 +84,6 @@ class TinyModelSpec(BaseModel):
         if not path.is_file():
             raise FileNotFoundError(
                 f"corpus {self.corpus} not found (looked in {Path.cwd()} and the repository root); "
-                "regenerate the shipped one with `python -m shoplm.modeling.corpus`"
+                f"regenerate the shipped one with `{REGENERATE}`"
             )
         return path

@@ -44,15 +44,15 @@ def _reject_constant(name: str) -> None:
 def read_json_lines(path: str | Path) -> list[tuple[int, Any]]:
     """(line number, parsed JSON) for every line of a JSON Lines file.
 
-    Only the newline that ends the last line is allowed to leave an empty "line"; an empty line
-    anywhere else is an error (it usually means a lost record). Lines are split on "\\n" only:
-    str.splitlines would also split inside records at U+2028 and friends.
+    Blank lines at the end of the file are ignored (editors add them); a blank line between records
+    is an error (it usually means a lost record). Lines are split on "\\n" only: str.splitlines would
+    also split inside records at U+2028 and friends.
     """
     raw = Path(path).read_bytes()
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     lines = raw.split(b"\n")
-    if lines and lines[-1] == b"":
+    while lines and not lines[-1].strip():
         lines.pop()
     parsed: list[tuple[int, Any]] = []
     for number, data in enumerate(lines, start=1):

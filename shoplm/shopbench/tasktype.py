@@ -151,11 +151,17 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     # Retrieval without a count: "Please select the products that the user may also buy from the
-    # following numbered list" (task14's second wording).
+    # following numbered list" (task14's second wording); "select the products that exactly match the
+    # query ... output the numbers of the selected products" (found by the per-builder report: only the
+    # 6+ candidates layout caught it, so with 5 candidates it was called ranking).
     Rule(
         "retrieval_pick_from_list",
         RETRIEVAL,
-        _regex(rf"\b{_PICK}\b[^.\n]{{0,100}}\bfrom the (?:\w+ ){{0,2}}?(?:list|candidates)\b"),
+        _regex(
+            rf"\b{_PICK}\b[^.\n]{{0,100}}\bfrom the (?:\w+ ){{0,2}}?(?:list|candidates)\b",
+            rf"\b{_PICK}\s+(?:the|all)\s+(?:\w+\s+)?{_PICKED}\s+(?:that|which)\b",
+            r"\bnumbers? of (?:the|all) (?:selected|chosen|picked|matching)\b",
+        ),
     ),
     # "phrases ... that correspond to the entity type 'brand'", "named entities", in several languages.
     Rule(
@@ -217,3 +223,4 @@ def classify_task_type(input_field: str, is_multiple_choice: bool) -> str:
 def rule_names() -> list[str]:
     """The rule names in the order they are tried (for docs and MLflow params)."""
     return [rule.name for rule in RULES]
+

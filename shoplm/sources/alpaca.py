@@ -15,6 +15,7 @@ from .base import (
     ReadResult,
     RowErrors,
     SourceError,
+    check_decoded,
     check_limit,
     open_text,
     progress_bar,
@@ -40,8 +41,8 @@ def read_alpaca(
         path: ``alpaca_data_cleaned.json`` or the folder holding it.
         limit: at most this many records.
         on_error: ``"raise"`` or ``"skip"``; rows are named by their 0-based ``row index`` in the
-            array. Malformed: not an object, a missing or non-string field, an empty instruction
-            or output. A file that is not a JSON array always raises.
+            array. Malformed: not an object, bytes that are not UTF-8, a missing or non-string
+            field, an empty instruction or output. A file that is not a JSON array always raises.
 
     Returns a :class:`ReadResult` whose frame has one row per record:
 
@@ -75,6 +76,7 @@ def read_alpaca(
         try:
             if not isinstance(record, dict):
                 raise FieldError(None, "not a JSON object")
+            check_decoded(record)
             rows.append({
                 "instruction": req_str(record, "instruction", allow_empty=False),
                 "input": req_str(record, "input"),

@@ -24,6 +24,7 @@ from .base import (
     RowErrors,
     SourceError,
     check_choices,
+    check_decoded,
     check_limit,
     iter_csv,
     require_columns,
@@ -90,6 +91,10 @@ def _header(path: Path, rows, required) -> list[str]:
         _, header = next(rows)
     except StopIteration:
         raise SourceError(path, "empty file, expected a header row") from None
+    try:
+        check_decoded(header)
+    except FieldError as exc:
+        raise SourceError(path, f"header row: {exc.reason}", row=1) from None
     require_columns(path, header, required)
     return header
 
@@ -133,6 +138,7 @@ def read_amazon_m2_sessions(
         if limit is not None and len(out) >= limit:
             break
         try:
+            check_decoded(fields, header)
             if len(fields) != len(header):
                 raise FieldError(None, f"expected {len(header)} fields, got {len(fields)}")
             record = {name: fields[i] for name, i in index.items()}
@@ -200,6 +206,7 @@ def read_amazon_m2_products(
         if limit is not None and len(out) >= limit:
             break
         try:
+            check_decoded(fields, header)
             if len(fields) != len(header):
                 raise FieldError(None, f"expected {len(header)} fields, got {len(fields)}")
             record = {name: (fields[i] if fields[i] != "" else None) for name, i in index.items()}

@@ -11,6 +11,9 @@ takes an error policy, ``on_error``:
 Rows are named the way a user finds them again: ``line N`` (1-based physical line) for JSON Lines and
 CSV files, ``row index N`` (0-based) for parquet files and JSON arrays. Schema problems that concern
 the whole file (a missing column, a file that is not JSON at all) always raise, whatever the policy.
+
+Bytes that are not UTF-8 are a bad row like any other, not a crash of the whole read: text files are
+opened by :func:`open_text` and every row is checked (:func:`check_decoded`, :mod:`shoplm.sources.utf8`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from typing import Any, Literal
 
 import pandas as pd
 from tqdm import tqdm
+
+from .utf8 import undecodable, undecodable_field
 
 ErrorPolicy = Literal["raise", "skip"]
 POLICIES: tuple[str, ...] = ("raise", "skip")
@@ -143,10 +148,22 @@ def progress_bar(iterable: Iterable[Any], desc: str, progress: bool | None, **kw
 
 
 def open_text(path: Path) -> io.TextIOBase:
-    """Open a text file, transparently gunzipping ``*.gz`` (the publishers ship both)."""
+    """Open a text file, transparently gunzipping ``*.gz`` (the publishers ship both).
+
+    Undecodable bytes become lone surrogates instead of raising mid-file (the error would name a byte
+    offset in a read buffer, not a row); the readers report them per row with :func:`undecodable`."""
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="surrogateescape",
+                                newline="")
+    return open(path, encoding="utf-8", errors="surrogateescape", newline="")
+
+
+def check_decoded(values: dict[str, Any] | Iterable[str], names: Iterable[str] | None = None) -> None:
+    """Raise :class:`FieldError` naming the first field that holds a byte that is not UTF-8 (see
+    :func:`shoplm.sources.utf8.undecodable_field`)."""
+    found = undecodable_field(values, names)
+    if found is not None:
+        raise FieldError(*found)
 
 
 def iter_csv(path: Path, progress: bool | None, desc: str) -> Iterator[tuple[int, list[str]]]:
@@ -171,11 +188,18 @@ def iter_json_lines(
             try:
                 record = json.loads(text)
             except json.JSONDecodeError as exc:
-                errors.handle(SourceError(path, f"not valid JSON ({exc.msg})", row=number))
+                reason = undecodable(text) or f"not valid JSON ({exc.msg})"
+                errors.handle(SourceError(path, reason, row=number))
                 continue
             if not isinstance(record, dict):
-                errors.handle(SourceError(path, "not a JSON object", row=number))
+                errors.handle(SourceError(path, undecodable(text) or "not a JSON object", row=number))
                 continue
+            if undecodable(text):
+                try:
+                    check_decoded(record)
+                except FieldError as exc:
+                    errors.handle(SourceError(path, exc.reason, row=number, field=exc.field))
+                    continue
             yield number, record
 
 

@@ -32,6 +32,7 @@ from .base import (
     RowErrors,
     SourceError,
     check_choices,
+    check_decoded,
     check_limit,
     iter_json_lines,
     open_text,
@@ -143,6 +144,7 @@ def _records(path: Path, errors: RowErrors, progress: bool | None) -> Iterator[t
 
 
 def _row(record: dict[str, Any], defaults: dict[str, str]) -> dict[str, Any]:
+    check_decoded(record)  # JSON arrays; iter_json_lines has checked JSON Lines already
     row: dict[str, Any] = {}
     for key, known in (("task", TASKS), ("setting", SETTINGS), ("split", SPLITS)):
         value = record.get(key, defaults.get(key))
@@ -185,8 +187,9 @@ def read_ecinstruct(
         splits: keep only these splits (``train``, ``val``, ``test``).
         limit: at most this many records (after filtering).
         on_error: ``"raise"`` or ``"skip"``; rows are named by 1-based ``line`` (JSON Lines) or
-            0-based ``row index`` (JSON array). Malformed: not an object, a missing or non-string
-            task/setting/split/instruction/input/output, ``options`` that is not a list.
+            0-based ``row index`` (JSON array). Malformed: not an object, bytes that are not UTF-8,
+            a missing or non-string task/setting/split/instruction/input/output, ``options`` that
+            is not a list.
 
     Returns a :class:`ReadResult` whose frame has one row per record:
 

@@ -36,6 +36,7 @@ from .base import (
     require_columns,
     require_path,
 )
+from .utf8 import undecodable_rows
 
 EXAMPLES_FILE = "shopping_queries_dataset_examples.parquet"
 PRODUCTS_FILE = "shopping_queries_dataset_products.parquet"
@@ -80,7 +81,7 @@ def read_esci(
     *,
     locales: str | list[str] | None = None,
     version: str | None = None,
-    split: str | None = None,
+    split: str | list[str] = "train",
     limit: int | None = None,
     on_error: str = "raise",
     progress: bool | None = None,
@@ -93,7 +94,8 @@ def read_esci(
         locales: keep only these ``product_locale`` values (``us``, ``es``, ``jp``).
         version: ``"small"`` keeps ``small_version == 1`` (the KDD Cup task-1 subset), ``"large"``
             keeps ``large_version == 1``; ``None`` keeps both.
-        split: ``"train"`` or ``"test"``; ``None`` keeps both.
+        split: ``"train"`` (the default), ``"test"``, or both as a list. The test split is where
+            ShopBench-like evaluation questions come from, so training on it must be asked for.
         limit: at most this many example rows (after filtering); reading stops early.
         on_error: ``"raise"`` or ``"skip"`` (see :mod:`shoplm.sources.base`). Rows are named by
             their 0-based ``row index`` in the parquet file.
@@ -123,13 +125,15 @@ def read_esci(
     check_limit(limit)
     wanted_locales = check_choices("locales", locales, LOCALES)
     check_choices("version", version, VERSIONS)
-    check_choices("split", split, SPLITS)
+    if split is None:  # before this default existed, None meant both splits; say how to ask for them
+        raise ValueError(f"split must be one of {list(SPLITS)} or a list of them, e.g. {list(SPLITS)}")
+    splits = check_choices("split", split, SPLITS)
     examples_path, products_path = locate(path)
     if not products_path.exists():
         raise FileNotFoundError(f"ESCI: products file {products_path} does not exist")
     errors = RowErrors(on_error)
 
-    examples = _read_examples(examples_path, errors, wanted_locales, version, split, limit, progress)
+    examples = _read_examples(examples_path, errors, wanted_locales, version, splits, limit, progress)
     keys = set(zip(examples["product_id"].tolist(), examples["product_locale"].tolist()))
     products = _read_products(products_path, errors, keys, progress)
     frame = examples.merge(products, on=["product_id", "product_locale"], how="left")
@@ -175,13 +179,14 @@ def _bad_rows(checks: list[tuple[str, pd.Series, str]]) -> dict[int, tuple[str, 
     return bad
 
 
-def _read_examples(path, errors, locales, version, split, limit, progress) -> pd.DataFrame:
+def _read_examples(path, errors, locales, version, splits, limit, progress) -> pd.DataFrame:
     pf = pq.ParquetFile(path)
     _check_schema(path, pf, EXAMPLE_COLUMNS)
     kept: list[pd.DataFrame] = []
     total, offset = 0, 0
     batches = pf.iter_batches(batch_size=_BATCH, columns=list(EXAMPLE_COLUMNS))
     for record_batch in progress_bar(batches, "ESCI examples", progress, unit=" batches"):
+        record_batch, undecoded = undecodable_rows(record_batch)
         batch = record_batch.to_pandas().reset_index(drop=True)
         checks = [(c, batch[c].isna(), "is null") for c in EXAMPLE_COLUMNS]
         checks += [
@@ -191,19 +196,18 @@ def _read_examples(path, errors, locales, version, split, limit, progress) -> pd
             ("large_version", ~batch["large_version"].isin([0, 1]), "expected 0 or 1"),
             ("split", ~batch["split"].isin(SPLITS), f"expected one of {list(SPLITS)}"),
         ]
-        bad = _bad_rows(checks)
+        bad = _bad_rows(checks) | undecoded  # an undecodable value was nulled: report it as such
         for position in sorted(bad):
             field, reason = bad[position]
-            value = batch.at[position, field]
-            errors.handle(SourceError(path, f"{reason} (value {value!r})",
-                                      row=offset + position, field=field, row_kind=ROW_INDEX))
+            if position not in undecoded:
+                reason += f" (value {batch.at[position, field]!r})"
+            errors.handle(SourceError(path, reason, row=offset + position, field=field, row_kind=ROW_INDEX))
         good = batch.drop(index=list(bad))
         if locales is not None:
             good = good[good["product_locale"].isin(locales)]
         if version is not None:
             good = good[good[f"{version}_version"] == 1]
-        if split is not None:
-            good = good[good["split"] == split]
+        good = good[good["split"].isin(splits)]
         if limit is not None:
             good = good.iloc[: limit - total]
         kept.append(good)
@@ -227,10 +231,15 @@ def _read_products(path, errors, keys: set[tuple[str, str]], progress) -> pd.Dat
     for record_batch in progress_bar(batches, "ESCI products", progress, unit=" batches"):
         ids = record_batch.column("product_id").cast(pa.string())
         mask = pc.is_in(ids, value_set=wanted_ids).fill_null(False)
-        batch = record_batch.filter(mask).to_pandas()
+        wanted_batch, undecoded = undecodable_rows(record_batch.filter(mask))
+        batch = wanted_batch.to_pandas()
         # keep each row's index in the file, for error messages
-        batch.index = pd.Index(offset + np.flatnonzero(mask.to_numpy(zero_copy_only=False)))
+        rows = offset + np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+        batch.index = pd.Index(rows)
         offset += record_batch.num_rows
+        for position, (field, reason) in sorted(undecoded.items()):
+            errors.handle(SourceError(path, reason, row=int(rows[position]), field=field, row_kind=ROW_INDEX))
+        batch = batch.drop(index=rows[sorted(undecoded)])
         pairs = pd.MultiIndex.from_frame(batch[["product_id", "product_locale"]])
         kept.append(batch[pairs.isin(wanted) | batch["product_locale"].isna()])
     if not kept:

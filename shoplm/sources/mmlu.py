@@ -21,6 +21,7 @@ from .base import (
     RowErrors,
     SourceError,
     check_choices,
+    check_decoded,
     check_limit,
     iter_csv,
     require_path,
@@ -29,6 +30,7 @@ from .base import (
 
 SPLITS = ("dev", "val", "test", "auxiliary_train")
 ANSWERS = ("A", "B", "C", "D")
+FIELDS = ("question", "A", "B", "C", "D", "answer")  # the CSV files have no header row
 COLUMNS: dict[str, str] = {
     "subject": "str", "split": "str", "question": "str",
     "A": "str", "B": "str", "C": "str", "D": "str", "answer": "str",
@@ -77,7 +79,8 @@ def read_mmlu(
         subjects: keep only these subjects (file-name stems, e.g. ``"marketing"``, ``"race"``).
         limit: at most this many questions in total.
         on_error: ``"raise"`` or ``"skip"``; rows are named by their 1-based CSV ``line``.
-            Malformed: not exactly six fields, an empty question, an answer other than A-D.
+            Malformed: bytes that are not UTF-8, not exactly six fields, an empty question, an answer
+            other than A-D.
 
     Returns a :class:`ReadResult` whose frame has one row per question:
 
@@ -125,6 +128,7 @@ def read_mmlu(
             if limit is not None and len(rows) >= limit:
                 break
             try:
+                check_decoded(fields, FIELDS)
                 if len(fields) != 6:
                     raise FieldError(None, f"expected 6 fields (question, A-D, answer), "
                                           f"got {len(fields)}")

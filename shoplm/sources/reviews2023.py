@@ -129,8 +129,8 @@ def read_reviews2023(
         categories: keep only these categories (file-name stems, e.g. ``"Electronics"``).
         limit: at most this many reviews in total; reading stops early.
         on_error: ``"raise"`` or ``"skip"``; rows are named by their 1-based JSON Lines ``line``.
-            Malformed: not JSON, rating missing or outside 1-5, a missing ``text``/``asin``/
-            ``parent_asin``/``user_id``/``timestamp``, a field of the wrong type.
+            Malformed: not JSON, bytes that are not UTF-8, rating missing or outside 1-5, a missing
+            ``text``/``asin``/``parent_asin``/``user_id``/``timestamp``, a field of the wrong type.
 
     Returns a :class:`ReadResult` whose frame has one row per review:
 
@@ -220,8 +220,8 @@ def read_reviews2023_meta(
         categories: keep only these categories.
         limit: at most this many items in total.
         on_error: ``"raise"`` or ``"skip"``; rows are named by their 1-based JSON Lines ``line``.
-            Malformed: not JSON, missing ``parent_asin``/``title``, list fields that are not lists
-            of strings, ``details`` not an object.
+            Malformed: not JSON, bytes that are not UTF-8, missing ``parent_asin``/``title``, list
+            fields that are not lists of strings, ``details`` not an object.
 
     Returns a :class:`ReadResult` whose frame has one row per product:
 

@@ -9,10 +9,14 @@ Modules, one concern each (torch, transformers, peft and trl are imported where 
   padded baseline, token counts;
 * ``model``: 4-bit NF4 loading (bitsandbytes), the CPU repacking workaround, LoRA (peft), placement
   per launch kind (one process, DDP, FSDP, DeepSpeed);
-* ``checkpoints``: run fingerprints and which checkpoint to resume from;
+* ``checkpoints``: run fingerprints and which checkpoint to resume from; ``provenance``: a model
+  folder's content identity (from DVC's hash state, cheap on huge weights);
 * ``monitoring``: token meter, the Trainer that feeds it, loss/throughput logging, peak memory;
 * ``sft``: ``train_adapter(AdapterRun(...))`` with transformers' Trainer;
-* ``preferences`` / ``dpo``: preference pairs and ``train_dpo(DPORun(...))`` with trl's DPOTrainer.
+* ``preferences`` / ``dpo``: preference pairs and ``train_dpo(DPORun(...))`` with trl's DPOTrainer;
+  ``rejection_sources`` (registry: synthetic, on_policy), ``on_policy`` (the SFT model's sampled
+  answers), ``answer_scores`` (each answer under the official parser and metric);
+* ``layout``: the stages' paths and mixture loader (shared by ``tasks/train.py`` and ``tasks/dpo.py``).
 
 Stages: ``tasks/train.py`` (``train@<adapter>``) and ``tasks/dpo.py`` (``dpo@<adapter>``).
 """

@@ -2,8 +2,9 @@
 
 A training run writes ``checkpoint-<step>/`` folders (adapter, optimizer, scheduler, RNG and trainer
 state) into ``models/checkpoints/<adapter>/``, outside the DVC output, so a killed run leaves them
-behind; a run that finishes removes them (unless ``keep_checkpoints``). The folder also holds ``run_fingerprint.json``: a hash of everything that decides the
-trajectory (hyperparameters, seed, data, base model). The next invocation resumes from the newest
+behind; a run that finishes removes them (unless ``keep_checkpoints``). The folder also holds
+``run_fingerprint.json``: a hash of everything that decides the trajectory (hyperparameters, seed,
+the tokenized data, the base model's files by content: :mod:`.provenance`). The next invocation resumes from the newest
 *complete* checkpoint when the fingerprint matches, and starts afresh, clearing the folder, when it
 does not (a changed learning rate must not continue a schedule computed for another one).
 """
@@ -27,25 +28,6 @@ _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 NEUTRAL_KEYS = ("logging_steps", "save_steps", "save_total_limit", "keep_checkpoints")
 #: What a checkpoint holds besides the model files: state for resuming only.
 RESUME_ONLY = ("optimizer.pt", "scheduler.pt", "scaler.pt", "rng_state*.pth", TRAINER_STATE, "global_step*")
-
-
-def file_digest(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def model_signature(model_dir: Path) -> dict[str, Any]:
-    """What identifies a base model folder cheaply: its config's hash and its weight files' sizes."""
-    model_dir = Path(model_dir)
-    weights = sorted(p for p in model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin"))
-    config = model_dir / "config.json"
-    return {
-        "config_sha256": file_digest(config) if config.is_file() else None,
-        "weights": {p.name: p.stat().st_size for p in weights},
-    }
 
 
 def fingerprint(payload: Mapping[str, Any]) -> str:

@@ -7,12 +7,12 @@ it, so no second model is held in memory and the KL anchor is the SFT model, not
 The result is one adapter of the SFT adapter's shape (same rank and targets), written to
 ``models/adapters/<sft>-dpo/`` and usable wherever the SFT adapter is (evaluate, merge).
 
-Pairs come from :mod:`.preferences` (gold answer vs a wrong or badly formatted one).
+Pairs come from :mod:`.preferences`: the gold answer against one that scores strictly lower under the
+official metric, made by rules or sampled from the SFT model itself (``rejected.source``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from collections.abc import Sequence
@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from shoplm.shopbench.records import Question
-from shoplm.training import checkpoints, model as modeling
-from shoplm.training.monitoring import LogCallback, LogFn, peak_memory_mb
+from shoplm.training import checkpoints, model as modeling, provenance
+from shoplm.training.monitoring import LogCallback, LogFn, loss_over_all_steps, peak_memory_mb
+from shoplm.training.on_policy import sample_answers
 from shoplm.training.preferences import build_pairs, pair_stats
 from shoplm.training.settings import DPOHyperparameters
-from shoplm.training.sft import trainer_arguments
+from shoplm.training.sft import RUN_KEY, trainer_arguments, write_summary
 
 log = logging.getLogger(__name__)
 SUMMARY_FILE = "dpo_summary.json"
@@ -54,11 +55,9 @@ def dpo_config(run: DPORun, progress: bool) -> Any:
 
 def run_fingerprint(run: DPORun, records: list[dict]) -> str:
     hp = run.hyperparameters.model_dump(mode="json", exclude=set(checkpoints.NEUTRAL_KEYS))
-    sft_weights = sorted(Path(run.sft_adapter_dir).glob("adapter_model.*"))
     return checkpoints.fingerprint({
         "hyperparameters": hp, "seed": run.seed, "pairs": checkpoints.fingerprint({"r": records}),
-        "base": checkpoints.model_signature(run.base_dir),
-        "sft": {p.name: checkpoints.file_digest(p) for p in sft_weights},
+        "base": provenance.folder_digest(run.base_dir), "sft": provenance.folder_digest(run.sft_adapter_dir),
     })
 
 
@@ -72,7 +71,12 @@ def train_dpo(run: DPORun, *, log_fn: LogFn | None = None, callbacks: Sequence[A
     hp = run.hyperparameters
     if not Path(run.sft_adapter_dir, "adapter_config.json").is_file():
         raise FileNotFoundError(f"{run.sft_adapter_dir}: no trained SFT adapter (run `dvc repro train@...`)")
-    pairs = build_pairs(run.questions, hp.rejected, seed=run.seed)
+    generate = None
+    if hp.rejected.source == "on_policy":  # the SFT model answers; its lower-scoring answers are rejected
+        def generate(questions: Sequence[Question], samples: int) -> list[list[str]]:
+            return sample_answers(run.base_dir, run.sft_adapter_dir, questions, samples, hp.rejected.temperature,
+                                  seed=run.seed, progress=progress and modeling.is_main_process())
+    pairs = build_pairs(run.questions, hp.rejected, seed=run.seed, generate=generate)
     if not pairs:
         raise ValueError("no preference pair could be built from the questions")
     records = [pair.as_record() for pair in pairs]
@@ -80,13 +84,12 @@ def train_dpo(run: DPORun, *, log_fn: LogFn | None = None, callbacks: Sequence[A
     resume = checkpoints.claim_checkpoint(run.checkpoint_dir, fingerprint)
     resumed_from = checkpoints.checkpoint_step(resume) if resume else None
     logger = LogCallback(log_fn=log_fn)
-    train_loss = None
     if resume is not None:
         log.warning("dpo %s: resuming from %s (step %d)", run.name, resume, resumed_from)
     if resume is not None and checkpoints.is_finished(resume):  # killed after its last step
         if modeling.is_main_process():
             checkpoints.restore_finished(resume, run.adapter_dir)
-        global_step = resumed_from
+        global_step, log_history, trainer_loss = resumed_from, checkpoints.trainer_state(resume)["log_history"], 0.0
     else:
         set_seed(run.seed)
         tokenizer = modeling.load_tokenizer(run.base_dir)
@@ -94,30 +97,29 @@ def train_dpo(run: DPORun, *, log_fn: LogFn | None = None, callbacks: Sequence[A
                                       trainable=True)
         trainer = DPOTrainer(model=model, args=dpo_config(run, progress), train_dataset=Dataset.from_list(records),
                              processing_class=tokenizer, callbacks=[logger, *callbacks])
-        train_loss = trainer.train(resume_from_checkpoint=str(resume) if resume else None).training_loss
+        trainer_loss = trainer.train(resume_from_checkpoint=str(resume) if resume else None).training_loss
         trainer.save_model(str(run.adapter_dir))
-        global_step = trainer.state.global_step
+        global_step, log_history = trainer.state.global_step, trainer.state.log_history
 
     summary = {
         "adapter": run.name,
         "sft_adapter": str(run.sft_adapter_dir),
         "base_model": str(run.base_dir),
         "global_step": global_step,
-        "resumed_from_step": resumed_from,
-        "train_loss": train_loss,
+        "train_loss": loss_over_all_steps(log_history, resumed_from or 0, trainer_loss, global_step),
         "final_loss": logger.losses[-1][1] if logger.losses else None,
         "losses": logger.losses,
         "last_log": next((row for row in reversed(logger.history) if "loss" in row), {}),
         "pairs": pair_stats(pairs),
-        "memory": peak_memory_mb(),
-        "launch": modeling.launch_kind(),
         "seed": run.seed,
         "fingerprint": fingerprint,
         "hyperparameters": hp.model_dump(mode="json"),
+        # how this invocation ran: returned, not written into the output (see sft.train_adapter)
+        RUN_KEY: {"resumed_from_step": resumed_from, "memory": peak_memory_mb(), "launch": modeling.launch_kind()},
     }
     if modeling.is_main_process():
         # PeftModel.save_pretrained writes every adapter; only the trained one is the result.
         shutil.rmtree(Path(run.adapter_dir, REFERENCE_ADAPTER), ignore_errors=True)
-        Path(run.adapter_dir, SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        write_summary(Path(run.adapter_dir, SUMMARY_FILE), summary)
     checkpoints.release_checkpoints(run.checkpoint_dir, keep=hp.keep_checkpoints)
     return summary

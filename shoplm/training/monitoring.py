@@ -117,3 +117,23 @@ def peak_memory_mb() -> dict[str, float]:
     if torch.cuda.is_available():
         peak["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / (1 << 20)
     return peak
+
+
+def loss_over_all_steps(log_history: list[dict[str, Any]], resumed_from: int, trainer_loss: float,
+                        global_step: int) -> float | None:
+    """The mean loss per optimizer step over the whole run, the steps before a resumption included.
+
+    ``Trainer.train`` returns the sum of the losses of the steps *this invocation* trained divided by
+    ``global_step`` (all steps), so after a resumption at step k of n it understates the mean by about
+    k/n. Its sum is recovered (``trainer_loss * global_step``); the earlier steps' sum comes from the
+    logged losses up to the checkpoint (``trainer.state.log_history``, restored from it), each the mean
+    over the steps since the previous log. Steps trained after the last log before the checkpoint and
+    never logged cannot be recovered, so the mean is over the steps whose loss is known (None: none).
+    """
+    earlier_sum, earlier_steps = 0.0, 0
+    for row in log_history:
+        if "loss" in row and int(row["step"]) <= resumed_from:
+            earlier_sum += float(row["loss"]) * (int(row["step"]) - earlier_steps)
+            earlier_steps = int(row["step"])
+    steps = earlier_steps + (global_step - resumed_from)
+    return (earlier_sum + trainer_loss * global_step) / steps if steps else None

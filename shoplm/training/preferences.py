@@ -1,33 +1,51 @@
-"""Preference pairs for DPO from training questions: the gold answer against a worse one.
+"""Preference pairs for DPO from training questions: the gold answer against one that scores lower.
 
 Seed 003 argued SFT suffices because most answers are exact; seed 000's best local models were DPO
-models. The pairs here aim DPO at what SFT leaves loose on ShopBench: the chosen answer is the gold
-text (``answers.render_gold``), the rejected one is either
+models. The chosen answer is the gold text (``answers.render_gold``); the rejected one comes from a
+source (``rejected.source``, registry :data:`.rejection_sources.REJECTION_SOURCES`):
 
-* **wrong, in the right format** (``kind="wrong"``): another option index, a retrieval list with a
-  wrong item, a shuffled ranking, another question's entities or answer text; or
-* **right, in a wrong format** (``kind="format"``): "Answer: 2", "The answer is 2.", "[2, 5, 1] are
-  the best matches.", "2 5 1" (no commas), entities in a sentence, a generation wrapped in chatter:
-  what the official parsers fail on or the metrics punish.
+* ``synthetic``: made by rules, either **wrong, in the right format** (``kind="wrong"``: another of
+  the prompt's options, a retrieval list with a wrong item, a shuffled ranking, another question's
+  entities or answer text) or **right, in a wrong format** (``kind="format"``: "Answer: 2", "2 5 1"
+  without commas, entities in a sentence, a generation wrapped in chatter); ``bad_format_share``
+  sets the mix;
+* ``on_policy``: the SFT model's own sampled answers (:mod:`.on_policy`, ``kind="on_policy"``).
 
-``bad_format_share`` sets the mix; everything is drawn from one seeded RNG, so the pairs of a mixture
-are reproducible.
+Every candidate is scored with the official parser and metric (:mod:`.answer_scores`) and kept only
+when it scores **strictly lower** than the gold answer: a shuffled ranking that only swaps items of
+equal ESCI gain has the same NDCG, and "[2, 5] are the best matches" parses as the gold list, so
+training against them would push down a correct answer. Options are only ever the prompt's own
+(a multiple-choice prompt without a numbered list gets no wrong-option pair). Everything is drawn
+from one seeded RNG, so the pairs of a mixture are reproducible.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from shoplm.shopbench.answers import render_gold
 from shoplm.shopbench.prompts import build_messages
 from shoplm.shopbench.records import Question
+from shoplm.training.answer_scores import official_scores
+from shoplm.training.rejection_sources import REJECTION_SOURCES
 from shoplm.training.settings import RejectedAnswers
 
+log = logging.getLogger(__name__)
+#: Synthetic candidates drawn per wanted pair: most rule-made rejections score lower, some tie.
+ATTEMPTS_PER_PAIR = 3
+Candidate = tuple[str, str]  # (rejected text, kind)
+#: ``generate(questions, samples) -> samples answers per question``: the model, for on-policy sources.
+Generate = Callable[[Sequence[Question], int], list[list[str]]]
+Scorer = Callable[[Sequence[Question], Sequence[str]], list[float | None]]
+
 _NUMBERED = re.compile(r"^\s*(\d+)\s*[.)]", re.MULTILINE)
+# "on a scale of 1 to 5" (the review-rating tasks): the options are the scale's integers
+_SCALE = re.compile(r"\b(?:scale of|from|between)\s+(\d)\s+(?:to|and)\s+(\d)\b", re.IGNORECASE)
 
 BAD_FORMATS: dict[str, tuple[str, ...]] = {
     "multiple-choice": ("Answer: {a}", "The answer is {a}.", "I think the correct option is {a}, because it fits best."),
@@ -46,7 +64,7 @@ class PreferencePair:
     question: Question
     chosen: str
     rejected: str
-    kind: str  # "wrong" | "format"
+    kind: str  # "wrong" | "format" | "on_policy"
 
     def as_record(self) -> dict[str, list[dict[str, str]]]:
         """trl's conversational preference format; the prompt is the evaluation prompt."""
@@ -62,6 +80,17 @@ def numbered_labels(input_field: str) -> list[int]:
     return list(dict.fromkeys(int(n) for n in _NUMBERED.findall(input_field)))
 
 
+def choice_options(input_field: str) -> list[int]:
+    """A multiple-choice prompt's options: its numbered list, else the integers of a stated scale."""
+    labels = numbered_labels(input_field)
+    if len(labels) >= 2:
+        return labels
+    if scale := _SCALE.search(input_field):
+        low, high = int(scale.group(1)), int(scale.group(2))
+        return list(range(low, high + 1)) if low < high else []
+    return []
+
+
 def _numbers(text: str) -> list[str]:
     return re.findall(r"\d+", text)
 
@@ -70,8 +99,8 @@ def wrong_answer(question: Question, gold: str, rng: random.Random, pool: Sequen
     """A different answer in the gold's format, or None when none can be made."""
     task = question.task_type
     labels = numbered_labels(question.input_field)
-    if task == "multiple-choice":
-        choices = [n for n in (labels if len(labels) >= 2 else range(6)) if str(n) != gold]
+    if task == "multiple-choice":  # only options the prompt offers: "5" for a 4-option question is none
+        choices = [n for n in choice_options(question.input_field) if str(n) != gold]
         return str(rng.choice(choices)) if choices else None
     if task == "retrieval":
         picked = _numbers(gold)
@@ -107,29 +136,70 @@ def bad_format(question: Question, gold: str, rng: random.Random) -> str:
     return f"Answer: {gold}"
 
 
-def build_pairs(questions: Sequence[Question], settings: RejectedAnswers, seed: int = 0) -> list[PreferencePair]:
-    """``pairs_per_question`` pairs per question (fewer when no distinct rejection exists)."""
-    rng = random.Random(seed)
-    golds = [render_gold(q) for q in questions]
+@dataclass(frozen=True)
+class SourceContext:
+    """What a rejection source may use besides the questions and their gold texts."""
+
+    settings: RejectedAnswers
+    rng: random.Random
+    generate: Generate | None = None
+
+
+@REJECTION_SOURCES.register("synthetic")
+def synthetic_candidates(questions: Sequence[Question], golds: Sequence[str], context: SourceContext,
+                         ) -> list[list[Candidate]]:
+    """Made by rules: a wrong answer in the right format, or the gold answer in a punished format."""
+    settings, rng = context.settings, context.rng
     pools: dict[tuple[str, str], list[str]] = defaultdict(list)  # same task → plausible wrong answers
     by_type: dict[str, list[str]] = defaultdict(list)
     for question, gold in zip(questions, golds):
         pools[(question.task_type, question.task_name)].append(gold)
         by_type[question.task_type].append(gold)
-    pairs: list[PreferencePair] = []
+    candidates = []
     for question, gold in zip(questions, golds):
         pool = pools[(question.task_type, question.task_name)]
         pool = pool if len(set(pool)) > 1 else by_type[question.task_type]
-        seen: set[str] = set()
-        for _ in range(settings.pairs_per_question):
+        mine = []
+        for _ in range(settings.pairs_per_question * ATTEMPTS_PER_PAIR):
             kind = "format" if rng.random() < settings.bad_format_share else "wrong"
             rejected = wrong_answer(question, gold, rng, pool) if kind == "wrong" else None
             if rejected is None:
                 kind, rejected = "format", bad_format(question, gold, rng)
-            if rejected == gold or rejected in seen:
-                continue
-            seen.add(rejected)
-            pairs.append(PreferencePair(question, gold, rejected, kind))
+            mine.append((rejected, kind))
+        candidates.append(mine)
+    return candidates
+
+
+@REJECTION_SOURCES.register("on_policy")
+def on_policy_candidates(questions: Sequence[Question], golds: Sequence[str], context: SourceContext,
+                         ) -> list[list[Candidate]]:
+    """The SFT model's own sampled answers (``samples_per_question`` each, at ``temperature``)."""
+    if context.generate is None:
+        raise ValueError("rejected.source on_policy needs a model to sample from (train_dpo passes it)")
+    answers = context.generate(questions, context.settings.samples_per_question)
+    return [[(text, "on_policy") for text in texts] for texts in answers]
+
+
+def build_pairs(questions: Sequence[Question], settings: RejectedAnswers, seed: int = 0,
+                generate: Generate | None = None, scorer: Scorer = official_scores) -> list[PreferencePair]:
+    """Up to ``pairs_per_question`` pairs per question, each rejection scoring below the gold answer."""
+    rng = random.Random(seed)
+    golds = [render_gold(q) for q in questions]
+    source = REJECTION_SOURCES.get(settings.source)
+    candidates = source(questions, golds, SourceContext(settings, rng, generate))
+    flat = [(index, text, kind) for index, mine in enumerate(candidates) for text, kind in mine]
+    gold_scores = scorer(questions, golds)
+    scores = scorer([questions[i] for i, _, _ in flat], [text for _, text, _ in flat])
+    pairs: list[PreferencePair] = []
+    kept: dict[int, set[str]] = defaultdict(set)
+    for (index, text, kind), value in zip(flat, scores, strict=True):
+        best = gold_scores[index]
+        if value is None or best is None or not value < best or text in kept[index]:
+            continue
+        if len(kept[index]) < settings.pairs_per_question:
+            kept[index].add(text)
+            pairs.append(PreferencePair(questions[index], golds[index], text, kind))
+    log.info("preference pairs: %d of %d %s candidates score below gold", len(pairs), len(flat), settings.source)
     if settings.max_pairs is not None and len(pairs) > settings.max_pairs:
         pairs = rng.sample(pairs, settings.max_pairs)
     return pairs

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from shoplm.training.rejection_sources import REJECTION_SOURCES
 
 
 class _Strict(BaseModel):
@@ -64,7 +67,14 @@ class TrainHyperparameters(OptimizationSettings):
 
 
 class RejectedAnswers(_Strict):
-    """How the rejected side of a preference pair is made from a question's gold answer."""
+    """How the rejected side of a preference pair is made; it always scores below the gold answer."""
+
+    source: REJECTION_SOURCES.validated() = Field(  # type: ignore[valid-type]
+        "synthetic", description="synthetic: rule-made wrong or badly formatted answers; on_policy: the "
+        "SFT model's own sampled answers. Either way a candidate is kept only when the official metric "
+        "scores it strictly below the gold answer.")
+    samples_per_question: int = Field(4, ge=1, description="on_policy: answers sampled per question.")
+    temperature: float = Field(1.0, gt=0, description="on_policy: sampling temperature.")
 
     bad_format_share: float = Field(0.5, ge=0, le=1, description="Share of pairs whose rejected answer "
                                     "is the right content in a wrong format ('Answer: 2', 'The answer is "
@@ -103,8 +113,13 @@ def _check_overrides(adapters: dict[str, AdapterSpec], defaults: OptimizationSet
     for name, adapter in adapters.items():
         try:
             adapter.hyperparameters(defaults)
-        except Exception as exc:  # name the adapter whose overrides are wrong
-            raise ValueError(f"adapter {name!r} overrides: {exc}") from None
+        except ValidationError as exc:  # name the adapter and the key; ctx["loc"] lets config.py find its line
+            first = exc.errors()[0]
+            key = ".".join(str(part) for part in first["loc"])
+            reason = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+            raise PydanticCustomError("adapter_overrides", "adapter '{adapter}' overrides: {key}: {reason}",
+                                      {"adapter": name, "key": key, "reason": reason,
+                                       "loc": ("adapters", name, "overrides", *first["loc"])}) from None
 
 
 class TrainSection(_Strict):

@@ -26,14 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from shoplm.shopbench.records import Question
-from shoplm.training import checkpoints, model as modeling
+from shoplm.training import checkpoints, model as modeling, provenance
 from shoplm.training.examples import TokenizedData, tokenize_questions
-from shoplm.training.monitoring import LogCallback, LogFn, MeteredTrainer, TokenMeter, peak_memory_mb
+from shoplm.training.monitoring import (LogCallback, LogFn, MeteredTrainer, TokenMeter, loss_over_all_steps,
+                                       peak_memory_mb)
 from shoplm.training.packing import RowDataset, make_collator
 from shoplm.training.settings import OptimizationSettings, TrainHyperparameters
 
 log = logging.getLogger(__name__)
 SUMMARY_FILE = "train_summary.json"
+RUN_KEY = "run"  # the summary's per-invocation section, never written into the output folder
 
 
 @dataclass
@@ -49,6 +51,12 @@ class AdapterRun:
     seed: int = 0
 
 
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    """The summary without its per-invocation section: same inputs, same bytes."""
+    result = {key: value for key, value in summary.items() if key != RUN_KEY}
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
 def data_digest(data: TokenizedData) -> str:
     """Hash of the token ids and labels: same data, tokenizer and template ⇔ same digest."""
     digest = hashlib.sha256()
@@ -59,9 +67,12 @@ def data_digest(data: TokenizedData) -> str:
 
 
 def run_fingerprint(run: AdapterRun, data: TokenizedData) -> str:
+    """What decides the trajectory: every hyperparameter but the logging ones, the seed, the token ids
+    and labels (so the questions, tokenizer and chat template), and the base folder's content (weights,
+    tokenizer, config; cheap: see :mod:`.provenance`)."""
     hp = run.hyperparameters.model_dump(mode="json", exclude=set(checkpoints.NEUTRAL_KEYS))
     return checkpoints.fingerprint({"hyperparameters": hp, "seed": run.seed, "data": data_digest(data),
-                                    "base": checkpoints.model_signature(run.base_dir)})
+                                    "base": provenance.folder_digest(run.base_dir)})
 
 
 def trainer_arguments(hp: OptimizationSettings, output_dir: Path, seed: int, progress: bool) -> dict[str, Any]:
@@ -123,10 +134,14 @@ def _train(run: AdapterRun, tokenizer: Any, dataset: RowDataset, resume: Path | 
                              callbacks=[logger, *callbacks], meter=meter)
     output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     trainer.save_model(str(run.adapter_dir))  # adapter + tokenizer, from the main process only
-    return {"global_step": trainer.state.global_step, "epoch": trainer.state.epoch,
-            "train_loss": output.training_loss, "losses": logger.losses,
-            "throughput": meter.summary(args.world_size), "world_size": args.world_size,
-            "device": str(args.device)}
+    state = trainer.state
+    resumed_from = checkpoints.checkpoint_step(resume) if resume else 0
+    return {"global_step": state.global_step, "epoch": state.epoch,
+            "train_loss": loss_over_all_steps(state.log_history, resumed_from, output.training_loss,
+                                              state.global_step),
+            "losses": logger.losses,
+            RUN_KEY: {"throughput": meter.summary(args.world_size), "world_size": args.world_size,
+                    "device": str(args.device)}}
 
 
 def _restore(run: AdapterRun, checkpoint: Path) -> dict[str, Any]:
@@ -134,8 +149,10 @@ def _restore(run: AdapterRun, checkpoint: Path) -> dict[str, Any]:
     if modeling.is_main_process():
         checkpoints.restore_finished(checkpoint, run.adapter_dir)
     state = checkpoints.trainer_state(checkpoint)
-    return {"global_step": state["global_step"], "epoch": state.get("epoch"), "train_loss": None,
-            "losses": [], "throughput": TokenMeter().summary(), "world_size": None, "device": None}
+    step = int(state["global_step"])
+    return {"global_step": step, "epoch": state.get("epoch"),
+            "train_loss": loss_over_all_steps(state.get("log_history", []), step, 0.0, step),
+            "losses": [], RUN_KEY: {"throughput": TokenMeter().summary(), "world_size": None, "device": None}}
 
 
 def train_adapter(run: AdapterRun, *, log_fn: LogFn | None = None, callbacks: Sequence[Any] = (),
@@ -143,8 +160,11 @@ def train_adapter(run: AdapterRun, *, log_fn: LogFn | None = None, callbacks: Se
     """Train (or resume) one adapter; returns the summary also written to ``adapter_dir``.
 
     ``losses`` in the summary is the whole curve, the part before a resumption included (read from
-    the checkpoint's trainer state and also handed to ``log_fn``); ``throughput`` covers the steps
-    trained by this invocation only.
+    the checkpoint's trainer state and also handed to ``log_fn``), and ``train_loss`` its mean over
+    every step. ``summary["run"]`` says how this invocation ran (resumed from which step, tokens/s
+    over the steps it trained, peak memory, devices); it is returned for MLflow and metrics files
+    but not written into the adapter folder: wall-clock figures there would change the DVC output's
+    hash on every rebuild and make every downstream stage stale although the adapter is the same.
     """
     hp = run.hyperparameters
     main = modeling.is_main_process()
@@ -166,22 +186,23 @@ def train_adapter(run: AdapterRun, *, log_fn: LogFn | None = None, callbacks: Se
     else:
         result = _train(run, tokenizer, dataset, resume, log_fn, callbacks, progress)
     losses = [row for row in earlier if resumed_from is None or row[0] <= resumed_from] + result.pop("losses")
+    run_facts = result.pop(RUN_KEY)
     summary = {
         "adapter": run.name,
         "base_model": str(run.base_dir),
         **result,
-        "resumed_from_step": resumed_from,
         "final_loss": losses[-1][1] if losses else None,
         "losses": losses,
         "data": {**data.stats(), "rows": len(dataset), "packing": hp.packing,
                  "row_fill": dataset.fill(hp.max_seq_len), "digest": data_digest(data)},
-        "memory": peak_memory_mb(),
-        "launch": modeling.launch_kind(),
         "seed": run.seed,
         "fingerprint": fingerprint,
         "hyperparameters": hp.model_dump(mode="json"),
+        # how this invocation ran, not what it produced: kept out of train_summary.json (see above)
+        RUN_KEY: {**run_facts, "resumed_from_step": resumed_from, "memory": peak_memory_mb(),
+                  "launch": modeling.launch_kind()},
     }
     if main:
-        Path(run.adapter_dir, SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        write_summary(Path(run.adapter_dir, SUMMARY_FILE), summary)
     checkpoints.release_checkpoints(run.checkpoint_dir, keep=hp.keep_checkpoints)
     return summary

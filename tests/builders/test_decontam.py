@@ -7,7 +7,7 @@ import random
 import pytest
 
 from shoplm.builders import BUILDERS, BuildContext
-from shoplm.builders.decontam import EvalIndex, decontaminate, tokens
+from shoplm.builders.decontam import EvalIndex, TemplateGrams, builder_wording, decontaminate, ngrams, tokens
 from shoplm.builders.settings import DecontamSettings
 
 from .conftest import NON_LLM_BUILDERS
@@ -55,7 +55,8 @@ def test_planted_copies_of_evaluation_questions_are_removed(generated, developme
 
 
 def test_shared_template_text_is_not_contamination(development) -> None:
-    """New content in a development task's exact template (task12) is kept; its content copied is not."""
+    """New content in a development task's exact template (task12) is kept; its content copied is not.
+    (The template is both the builder's wording and text that many task12 questions share.)"""
     task12 = [q for q in development if q.task_name == "task12"]
     template = task12[0].input_field
     head, products = template.split("Product List: \n")
@@ -69,6 +70,44 @@ def test_shared_template_text_is_not_contamination(development) -> None:
                       + listing + "\n" + tail, "copied")
     result = decontaminate([*fresh, copied], development, DecontamSettings())
     assert result.dropped == {"fresh": 0, "copied": 1}
+
+
+def test_a_leaked_passage_repeated_across_questions_is_caught(eval_questions) -> None:
+    """A builder that repeats one evaluation passage in several questions leaks it several times; repetition
+    within the builder's output must not turn the passage into "template text"."""
+    index = EvalIndex.build(eval_questions, 8)
+
+    def unique_grams(question):  # n-grams no other evaluation question has: content, not template
+        return sum(index.df(g) == 1 for g in ngrams(tokens(question.input_field), 8))
+
+    leaked = max(eval_questions, key=unique_grams)
+    assert unique_grams(leaked) >= 40
+    wrappers = ["Read the listing below.", "Which statement is true?", "Summarise this for a shopper.",
+                "Is this product waterproof?", "What would a buyer ask?", "Translate the key facts."]
+    planted = [_planted(leaked, f"{head}\n{leaked.input_field}\nAnswer: ", "reviews-rating-mc")
+               for head in wrappers]
+    result = decontaminate(planted, eval_questions, DecontamSettings())
+    assert result.dropped == {"reviews-rating-mc": len(planted)}
+    assert {example["reason"] for example in result.examples} == {"n-gram overlap"}
+
+
+def test_builder_wording_is_template_text_without_any_repetition(generated, eval_questions) -> None:
+    """With one evaluation question per task (no n-gram in two of them), every ordinary generated question
+    is still kept: the instructions it shares with its task come from its builder's own wording."""
+    one_per_task = list({q.task_name: q for q in eval_questions}.values())
+    result = decontaminate(generated, one_per_task, DecontamSettings())
+    assert result.total_dropped == 0, result.examples
+
+
+def test_builder_wording_comes_from_its_templates() -> None:
+    wording = TemplateGrams.build(builder_wording("esci-query-ranking"), 8)
+    instruction = tokens("Only respond with the ranking results. Do not say any word or explanations.")
+    assert ngrams(instruction, 8) <= wording.exact
+    # a placeholder ({count}, {item}) stands for any one token
+    assert " ".join(tokens("separating two numbers. Each product and its number should")[-8:]) in wording
+    assert " ".join(tokens("separating two numbers. Each query and its number should")[-8:]) in wording
+    assert "wireless mouse with usb c receiver and silent" not in wording
+    assert builder_wording("no-such-builder") == ()
 
 
 def test_a_short_copy_is_caught_by_exact_match(development) -> None:

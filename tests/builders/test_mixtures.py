@@ -25,13 +25,22 @@ def _build(frames, eval_questions, seed=5, builders=None, tmp=None):
 def test_seeded_builds_are_byte_identical(sample_frames, eval_questions, tmp_path) -> None:
     _, first = _build(sample_frames, eval_questions, tmp=tmp_path / "a")
     _, second = _build(sample_frames, eval_questions, tmp=tmp_path / "b")
-    assert first["train"].read_bytes() == second["train"].read_bytes()
-    assert first["examples"].read_bytes() == second["examples"].read_bytes()
-    manifests = [json.loads(p["manifest"].read_text()) for p in (first, second)]
-    for manifest in manifests:
-        assert set(manifest["timing"]) == set(SIZES)
-        del manifest["timing"]  # wall-clock rows per second: the only part that may differ
-    assert manifests[0] == manifests[1]
+    # Every output but metrics.json, wall clock included nowhere else: a rebuild leaves them unchanged.
+    for key in ("train", "manifest", "examples", "tasktype"):
+        assert first[key].read_bytes() == second[key].read_bytes(), key
+    metrics = [json.loads(p["metrics"].read_text()) for p in (first, second)]
+    assert set(metrics[0]["timing"]) == set(SIZES)
+    assert metrics[0]["tasktype"] == metrics[1]["tasktype"]
+
+
+def test_classifier_accuracy_is_reported_per_builder(sample_frames, eval_questions, tmp_path) -> None:
+    result, paths = _build(sample_frames, eval_questions, tmp=tmp_path)
+    per_builder = json.loads(paths["metrics"].read_text())["tasktype"]["builders"]
+    kept = {name: row["kept"] for name, row in result.manifest["builders"].items() if row["kept"]}
+    assert {name: row["n"] for name, row in per_builder.items()} == kept
+    assert all(0 <= row["accuracy"] <= 1 for row in per_builder.values())
+    table = paths["tasktype"].read_text()
+    assert "| esci-query-ranking |" in table and "Rows: gold task type; columns: predicted." in table
 
 
 def test_a_different_seed_gives_different_questions(sample_frames, eval_questions) -> None:

@@ -62,7 +62,7 @@ def test_ingest_then_build(project: Path, capsys: pytest.CaptureFixture[str]) ->
     frames = sorted(p.name for p in (project / "data/interim/frames").iterdir())
     assert frames == ["alpaca.parquet", "esci.parquet", "mmlu.parquet"]
     report = json.loads((project / "data/interim/ingest_report.json").read_text())
-    assert report["esci"]["rows"] == 70 and report["esci"]["skipped"] == 0
+    assert report["esci"]["rows"] == 52 and report["esci"]["skipped"] == 0  # the train split only
     assert report["alpaca"]["skipped"] == 1 and report["alpaca"]["errors"]
     assert report["alpaca"]["path"] == "raw/alpaca"
     captured = capsys.readouterr()
@@ -70,7 +70,8 @@ def test_ingest_then_build(project: Path, capsys: pytest.CaptureFixture[str]) ->
 
     assert build.main(["v9b"]) == 0
     out = project / "data/processed/v9b"
-    assert sorted(p.name for p in out.iterdir()) == ["examples.md", "manifest.json", "train.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == ["examples.md", "manifest.json", "metrics.json",
+                                                     "tasktype.md", "train.jsonl"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["mixture"] == "v9b" and manifest["seed"] == 3
     assert manifest["builders"]["esci-relation-mc"]["kept"] == 10
@@ -83,12 +84,28 @@ def test_ingest_then_build(project: Path, capsys: pytest.CaptureFixture[str]) ->
 
     runs = mlflow.search_runs(search_all_experiments=True, output_format="list", order_by=["start_time ASC"])
     by_name = {run.info.run_name: run for run in runs}  # the latest run of each name
-    assert by_name["ingest"].data.metrics["rows/esci"] == 70
+    assert by_name["ingest"].data.metrics["rows/esci"] == 52
     assert by_name["ingest"].data.metrics["skipped/alpaca"] == 1
     metrics = by_name["build@v9b"].data.metrics
     assert metrics["rows"] == manifest["rows"]
     assert metrics["builders/esci-relation-mc/kept"] == 10
     assert "decontamination/dropped" in metrics
+    assert metrics["tasktype/builders/esci-relation-mc/accuracy"] == 1.0
+    assert 0 <= metrics["tasktype/overall/accuracy"] <= 1
+
+
+@pytest.mark.slow
+def test_rebuild_with_identical_inputs_rewrites_identical_outputs(project: Path) -> None:
+    """A forced rebuild must not make later stages stale: only metrics.json may hold wall-clock figures."""
+    assert ingest.main([]) == 0
+    out = project / "data/processed/v9b"
+    assert build.main(["v9b"]) == 0
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert build.main(["v9b"]) == 0
+    second = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert set(first) == set(second)
+    changed = sorted(name for name in first if first[name] != second[name])
+    assert set(changed) <= {"metrics.json"}, changed
 
 
 def test_build_without_eval_sets_warns(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

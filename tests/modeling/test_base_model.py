@@ -42,6 +42,14 @@ def test_folder_without_config_is_rejected(tmp_path) -> None:
         resolve_base_model(str(tmp_path))
 
 
+@pytest.mark.parametrize("config", ["{}", "[]", '{"hidden_size": 8}', '{"model_type": ""}', "{not json"])
+def test_config_that_describes_no_model_is_rejected(tmp_path, config) -> None:
+    (tmp_path / "config.json").write_text(config)
+    with pytest.raises(BaseModelNotFound, match="config.json (has no model_type|is not valid JSON)"):
+        record_base_model(str(tmp_path), tmp_path / "out" / BASE_RECORD_FILE)
+    assert not (tmp_path / "out").exists()  # no record of nulls
+
+
 def test_uncached_hub_id_fails_offline_with_the_download_command(tmp_path) -> None:
     expected = r"not in the local Hugging Face cache.*hf download Qwen/Qwen2-72B-Instruct.*allow_download: true"
     with pytest.raises(BaseModelNotFound, match=expected):

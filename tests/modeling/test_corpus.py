@@ -1,4 +1,4 @@
-"""The shipped corpus: reproducible from its generator, small, and self-consistent answers."""
+"""The shipped corpus and probe questions: reproducible from their generator, small, self-consistent."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ import pytest
 
 from shoplm.shopbench.prompts import normalize_input as normalize_prompt
 from shoplm.shopbench.records import TASK_TYPES
+from data.generators.corpus import generate_documents, generate_probe_questions
 from shoplm.modeling.corpus import (
-    DEFAULT_CORPUS_PATH, generate_documents, read_documents, render_corpus,
+    DEFAULT_CORPUS_PATH, PROBE_FILE, read_documents, read_probe_questions, render_corpus, render_probe_questions,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS = REPO_ROOT / DEFAULT_CORPUS_PATH
+PROBE = CORPUS.with_name(PROBE_FILE)
 DEVELOPMENT_SET = REPO_ROOT.parent / "shared" / "data" / "shopbench" / "development.json"
 EXCHANGE = re.compile(
     r"<\|im_start\|>system\nYou are a helpful online shopping assistant\. Your task is (?P<task>[\w-]+)\.<\|im_end\|>\n"
@@ -34,9 +36,19 @@ def exchanges() -> list[dict[str, str]]:
 
 
 def test_committed_corpus_matches_its_generator() -> None:
-    assert CORPUS.read_text(encoding="utf-8") == render_corpus(generate_documents()), (
-        "data/corpus/tiny_corpus.txt is stale: regenerate it with `python -m shoplm.modeling.corpus`"
+    assert CORPUS.read_bytes() == render_corpus(generate_documents()).encode("utf-8"), (
+        "data/corpus/tiny_corpus.txt is stale: regenerate it with `python -m data.generators.corpus`"
     )
+    assert PROBE.read_bytes() == render_probe_questions(generate_probe_questions()).encode("utf-8"), (
+        f"data/corpus/{PROBE_FILE} is stale: regenerate it with `python -m data.generators.corpus`"
+    )
+
+
+def test_probe_questions_are_held_out_and_cover_every_task_type() -> None:
+    probe = read_probe_questions(PROBE)
+    assert {task for task, _, _ in probe} == set(TASK_TYPES)
+    corpus = CORPUS.read_text(encoding="utf-8")
+    assert not [prompt for _, prompt, _ in probe if prompt in corpus]
 
 
 def test_generator_is_seeded() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shoplm.config import ParamsError, load_params
-from shoplm.modeling.fit import ModelShape, fit_problems
+from shoplm.modeling.fit import ModelShape, group_size_problems, tensor_parallel_problems
 
 REPO = Path(__file__).resolve().parents[2]
 SMOL = "smollm2-135m-instruct"
@@ -19,21 +19,18 @@ SMOL_SHAPE = ModelShape(hidden_size=576, intermediate_size=1536, num_heads=9, nu
 
 def test_smol_shape_fits_group_64_and_tp_1_or_3() -> None:
     for tp in (1, 3):
-        assert fit_problems(SMOL_SHAPE, group_size=64, tensor_parallel=tp) == []
+        assert tensor_parallel_problems(SMOL_SHAPE, tp) == group_size_problems(SMOL_SHAPE, 64, tp) == []
 
 
 def test_group_128_and_tp_2_do_not_fit_smol() -> None:
-    problems = fit_problems(SMOL_SHAPE, group_size=128)
-    assert {key for key, _ in problems} == {("quantize", "group_size")}
-    assert "hidden_size (input of q/k/v, gate, up) = 576" in problems[0][1]
-    assert [key for key, _ in fit_problems(SMOL_SHAPE, group_size=64, tensor_parallel=2)] == [
-        ("evaluate", "tensor_parallel_size")]
+    assert "hidden_size (input of q/k/v, gate, up) = 576" in group_size_problems(SMOL_SHAPE, 128)[0]
+    assert "2 does not divide the 9 attention heads" in tensor_parallel_problems(SMOL_SHAPE, 2)[0]
 
 
 def test_padding_makes_qwen2_72b_fit_tp4_group128() -> None:
     qwen = ModelShape(hidden_size=8192, intermediate_size=29568, num_heads=64, num_kv_heads=8, head_dim=128)
-    assert "29568 / tp 4" in fit_problems(qwen, group_size=128, tensor_parallel=4)[0][1]
-    assert fit_problems(qwen, group_size=128, tensor_parallel=4, pad_intermediate_to=29696) == []
+    assert "29568 / tp 4" in group_size_problems(qwen, 128, 4)[0]
+    assert group_size_problems(qwen, 128, 4, pad_intermediate_to=29696) == []
 
 
 def _smol_params(tmp_path: Path, **changes: tuple[str, str]) -> Path:
@@ -60,6 +57,12 @@ def test_params_refuse_a_tensor_parallel_degree_smol_cannot_take(tmp_path) -> No
     with pytest.raises(ParamsError, match=r"evaluate.tensor_parallel_size: 2 does not divide the 9 attention heads"):
         load_params(params)
     assert load_params(_smol_params(tmp_path, tp=("  tensor_parallel_size: 1", "  tensor_parallel_size: 3")))
+
+
+def test_params_refuse_a_quantized_model_sharding_smol_cannot_take(tmp_path) -> None:
+    params = _smol_params(tmp_path, tp=("  pad_intermediate_to: null", "  pad_intermediate_to: null\n  tensor_parallel_size: 4"))
+    with pytest.raises(ParamsError, match=r"quantize.tensor_parallel_size: 4 does not divide the 9 attention heads"):
+        load_params(params)
 
 
 def test_stage_base_refuses_a_local_model_that_does_not_fit(tmp_path, monkeypatch, capsys) -> None:

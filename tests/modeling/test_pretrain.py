@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from shoplm.modeling.corpus import generate_documents
+from data.generators.corpus import generate_documents
 from shoplm.modeling.pretrain import _lr_factor, document_starts, pretrain, tokenize_corpus
 from shoplm.modeling.spec import TinyModelSpec
 from shoplm.modeling.tiny import init_model, qwen2_config

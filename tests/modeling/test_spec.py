@@ -57,5 +57,5 @@ def test_round_trips_through_json() -> None:
 def test_corpus_is_found_from_any_working_directory(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert TinyModelSpec().resolved_corpus().is_file()
-    with pytest.raises(FileNotFoundError, match="python -m shoplm.modeling.corpus"):
+    with pytest.raises(FileNotFoundError, match="python -m data.generators.corpus"):
         TinyModelSpec(corpus=Path("nowhere/corpus.txt")).resolved_corpus()

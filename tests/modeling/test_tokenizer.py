@@ -6,7 +6,7 @@ import pytest
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from shoplm.shopbench.prompts import build_messages
-from shoplm.modeling.corpus import generate_documents
+from data.generators.corpus import generate_documents
 from shoplm.modeling.tokenizer import train_tokenizer
 
 TEXTS = [

@@ -138,9 +138,18 @@ def test_blank_lines(tmp_path, make_row) -> None:
     path.write_text(f"{record}\n\n{record}\n")  # an empty line in the middle is not
     with pytest.raises(RecordError, match=":2: empty line"):
         load_questions(path)
-    path.write_text(f"{record}\n{record}\n\n")  # nor is an extra one at the end
-    with pytest.raises(RecordError, match=":3: empty line"):
+    path.write_bytes(f"{record}\n \n{record}\n".encode())  # nor one of spaces
+    with pytest.raises(RecordError, match=":2: empty line"):
         load_questions(path)
+
+
+@pytest.mark.parametrize("tail", ["\n\n", "\n\n\n", "\r\n\r\n", "\n  \n\t\n"])
+def test_blank_lines_at_the_end_are_ignored(tmp_path, make_row, tail) -> None:
+    """Editors add a blank line at the end of a file; it is not a lost record."""
+    record = json.dumps(make_row())
+    path = tmp_path / "q.jsonl"
+    path.write_bytes(f"{record}\n{record}{tail}".encode())
+    assert len(load_questions(path)) == 2
 
 
 def test_a_line_separator_inside_a_record_does_not_split_it(tmp_path, make_row, write_jsonl) -> None:

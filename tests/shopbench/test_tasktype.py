@@ -64,6 +64,11 @@ CASES: list[tuple[str, bool, str, str]] = [
     ("Seleziona 3 prodotti che l'utente potrebbe acquistare." + TEN, False, "retrieval", "retrieval_pick_k"),
     ("リストからユーザーが購入しそうな商品を3つ選んでください。" + TEN, False, "retrieval", "retrieval_pick_k"),
     ("请从列表中选择三个用户可能购买的产品。" + TEN, False, "retrieval", "retrieval_pick_k"),
+    # esci-exact-retrieval's wording with five candidates: no count, no "from the list"; the 5-candidate
+    # layout rule called it ranking until the per-builder report showed only the layout rule caught it
+    ("The following numbered list contains 5 products. Please select the products that exactly match the "
+     "query. At most 3 products match.\nProduct List: " + FIVE + "You should output the numbers of the "
+     "selected products, separated with comma.\nOutput: ", False, "retrieval", "retrieval_pick_from_list"),
     # named entity recognition
     ("Please extract phrases from the query that correspond to the entity type 'color'.\nQuery: rote schuhe",
      False, "named_entity_recognition", "ner_entity"),

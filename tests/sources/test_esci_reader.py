@@ -7,9 +7,11 @@ import pytest
 from shoplm.sources import SourceError, read_esci
 from shoplm.sources.esci import COLUMNS, EXAMPLES_FILE, PRODUCTS_FILE
 
+BOTH = ["train", "test"]  # the sample has 52 train and 18 test judgements
+
 
 def test_reads_sample_with_documented_columns(sample_root):
-    result = read_esci(sample_root / "esci")
+    result = read_esci(sample_root / "esci", split=BOTH)
     frame = result.frame
     assert result.skipped == 0 and result.errors == []
     assert list(frame.columns) == list(COLUMNS)
@@ -28,7 +30,7 @@ def test_reads_sample_with_documented_columns(sample_root):
 
 
 def test_join_uses_product_id_and_locale(sample_root):
-    frame = read_esci(sample_root / "esci").frame
+    frame = read_esci(sample_root / "esci", split=BOTH).frame
     # The same ASIN is judged in us and es; each row must carry its own locale's text.
     locales = frame.groupby("product_id")["product_locale"].nunique()
     shared = locales[locales > 1].index
@@ -39,14 +41,24 @@ def test_join_uses_product_id_and_locale(sample_root):
     assert by_locale["es"].startswith("Cellwise Funda de silicona")
 
 
+def test_training_data_defaults_to_the_train_split(sample_root):
+    """The test split is where evaluation-like questions come from: reading it must be asked for."""
+    path = sample_root / "esci"
+    default = read_esci(path).frame
+    assert set(default["split"]) == {"train"} and len(default) == 52
+    assert set(read_esci(path, split=BOTH).frame["split"]) == {"train", "test"}
+    with pytest.raises(ValueError, match=r"\['train', 'test'\]"):
+        read_esci(path, split=None)
+
+
 def test_filters_and_limit(sample_root):
     path = sample_root / "esci"
     assert set(read_esci(path, locales="us").frame["product_locale"]) == {"us"}
-    small = read_esci(path, version="small").frame
+    small = read_esci(path, version="small", split=BOTH).frame
     assert (small["small_version"] == 1).all() and len(small) < 70
     assert set(read_esci(path, split="test").frame["split"]) == {"test"}
     assert len(read_esci(path, limit=5).frame) == 5
-    assert len(read_esci(path / EXAMPLES_FILE, locales=["es", "jp"]).frame) == 10
+    assert len(read_esci(path / EXAMPLES_FILE, locales=["es", "jp"], split=BOTH).frame) == 10
     with pytest.raises(ValueError, match="known"):
         read_esci(path, locales="en")
 
@@ -67,12 +79,12 @@ def test_bad_label_raises_naming_file_row_and_field(copy_sample):
 
     _rewrite(folder, EXAMPLES_FILE, bad_label)
     with pytest.raises(SourceError) as info:
-        read_esci(folder)
+        read_esci(folder, split=BOTH)
     message = str(info.value)
     assert EXAMPLES_FILE in message and "row index 3" in message and "esci_label" in message
     assert "'X'" in message
 
-    result = read_esci(folder, on_error="skip")
+    result = read_esci(folder, on_error="skip", split=BOTH)
     assert len(result.frame) == 69 and result.skipped == 1
     assert "row index 3" in result.errors[0]
     assert 3 not in set(result.frame["example_id"])
@@ -90,8 +102,8 @@ def test_duplicate_product_row_is_reported(copy_sample):
     folder = copy_sample("esci")
     _rewrite(folder, PRODUCTS_FILE, lambda t: pa.concat_tables([t, t.slice(0, 1)]))
     with pytest.raises(SourceError, match="duplicate"):
-        read_esci(folder)
-    result = read_esci(folder, on_error="skip")
+        read_esci(folder, split=BOTH)
+    result = read_esci(folder, on_error="skip", split=BOTH)
     assert result.skipped == 1 and len(result.frame) == 70
 
 

@@ -1,10 +1,10 @@
-"""The committed data/sample/<source>/ files are exactly what shoplm.sources.samples writes."""
+"""The committed data/sample/<source>/ files are exactly what data.generators.samples writes."""
 
 from __future__ import annotations
 
 import pyarrow.parquet as pq
 
-from shoplm.sources.samples import SAMPLE_FOLDERS, write_samples
+from data.generators.samples import SAMPLE_FOLDERS, write_samples
 
 
 def _files(root, folders):

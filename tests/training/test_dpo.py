@@ -7,8 +7,58 @@ import torch
 
 from shoplm.shopbench.answers import render_gold
 from shoplm.shopbench.parsers import parse
+from shoplm.training.answer_scores import official_scores
 from shoplm.training.preferences import build_pairs, numbered_labels, pair_stats
 from shoplm.training.settings import RejectedAnswers
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_every_rejected_answer_scores_strictly_below_the_chosen_one(sample_questions, share):
+    """Under the official parser and metric: no tie (a ranking shuffled among equal gains, a list that
+    parses back to the gold one), so DPO never pushes a correct answer down."""
+    ranking = next(q for q in sample_questions if q.task_type == "ranking")
+    tied = ranking.model_copy(update={"output_field": [1.0, 1.0, 1.0, 0.01, 0.0]})  # three Exact items tie
+    questions = [*sample_questions, tied, tied.model_copy(update={"output_field": [0.1, 1.0, 1.0, 1.0, 0.0]})]
+    pairs = [pair for seed in range(3) for pair in build_pairs(
+        questions, RejectedAnswers(bad_format_share=share, pairs_per_question=2), seed=seed)]
+    questions = [pair.question for pair in pairs]
+    chosen = official_scores(questions, [pair.chosen for pair in pairs])
+    rejected = official_scores(questions, [pair.rejected for pair in pairs])
+    assert len(pairs) >= 2 * len(sample_questions)
+    ties = [(p.question.task_type, p.rejected) for p, c, r in zip(pairs, chosen, rejected) if not r < c]
+    assert ties == []
+
+
+def test_multiple_choice_rejections_are_options_the_prompt_offers(sample_questions):
+    [question] = [q for q in sample_questions if q.task_type == "multiple-choice"][:1]
+    listed = question.model_copy(update={"input_field": "Which fits?\n1. a\n2. b\n3. c\nAnswer: ", "output_field": 2})
+    scale = question.model_copy(update={"input_field": "Rate it on a scale of 1 to 3.\nGood.\nAnswer: ",
+                                        "output_field": 3})
+    unlisted = question.model_copy(update={"input_field": "Is it waterproof? Answer yes (1) or no (0).\nAnswer: ",
+                                           "output_field": 1})
+    settings = RejectedAnswers(bad_format_share=0.0, pairs_per_question=2)
+    pairs = [p for seed in range(5) for p in build_pairs([listed, scale, unlisted], settings, seed=seed)]
+    wrong = {(p.question.input_field, p.rejected) for p in pairs if p.kind == "wrong"}
+    assert {rejected for field, rejected in wrong if field == listed.input_field} == {"1", "3"}
+    assert {rejected for field, rejected in wrong if field == scale.input_field} == {"1", "2"}
+    assert not any(field == unlisted.input_field for field, _ in wrong)  # no invented "5" for a yes/no prompt
+
+
+def test_on_policy_rejections_are_the_models_answers_that_score_lower(sample_questions):
+    questions = [q for q in sample_questions if q.task_type in ("multiple-choice", "ranking")][:6]
+    asked = []
+
+    def model(batch, samples):  # answers the gold twice, then something else
+        asked.append(samples)
+        return [[render_gold(q), render_gold(q), "9", "Answer: " + render_gold(q)][:samples] for q in batch]
+
+    pairs = build_pairs(questions, RejectedAnswers(source="on_policy", samples_per_question=4, pairs_per_question=2),
+                        generate=model)
+    assert asked == [4] and {p.kind for p in pairs} == {"on_policy"}
+    assert all(p.rejected in ("9", "Answer: " + p.chosen) and p.rejected != p.chosen for p in pairs)
+    assert len(pairs) == 2 * len(questions)
+    with pytest.raises(ValueError, match="needs a model"):
+        build_pairs(questions, RejectedAnswers(source="on_policy"))
 
 
 def test_wrong_answers_keep_the_format_but_change_the_answer(sample_questions):
@@ -29,7 +79,10 @@ def test_wrong_answers_keep_the_format_but_change_the_answer(sample_questions):
 
 def test_bad_formats_keep_the_answer_but_break_the_format(sample_questions):
     pairs = build_pairs(sample_questions, RejectedAnswers(bad_format_share=1.0), seed=0)
-    assert len(pairs) == len(sample_questions) and {p.kind for p in pairs} == {"format"}
+    assert {p.kind for p in pairs} == {"format"}
+    # only a one-item retrieval answer has no bad format that scores lower: "[4] are the best" parses as [4]
+    missing = [q for q in sample_questions if not any(p.question is q for p in pairs)]
+    assert [(q.task_type, len(q.output_field)) for q in missing] == [("retrieval", 1)]
     for pair in pairs:
         assert pair.rejected != pair.chosen
         if pair.question.task_type == "multiple-choice":  # "Answer: 2" and friends fail the official parser
@@ -48,6 +101,27 @@ def test_pairs_are_seeded_capped_and_in_trl_format(sample_questions):
     assert record["chosen"][0]["role"] == record["rejected"][0]["role"] == "assistant"
     stats = pair_stats(first)
     assert stats["pairs"] == 20 == stats.get("kind.wrong", 0) + stats.get("kind.format", 0)
+
+
+@pytest.mark.slow
+def test_on_policy_dpo_samples_the_sft_model(tiny_base_dir, sample_questions, tiny_hp, tiny_dpo_hp, tmp_path):
+    from shoplm.training.dpo import DPORun, train_dpo
+    from shoplm.training.on_policy import sample_answers
+    from shoplm.training.sft import AdapterRun, train_adapter
+
+    sft_dir = tmp_path / "adapters" / "v7"
+    questions = [q for q in sample_questions if q.task_type in ("multiple-choice", "ranking", "retrieval")][:8]
+    train_adapter(AdapterRun("v7", questions, tiny_base_dir, sft_dir, tmp_path / "ck" / "v7", tiny_hp(max_steps=1)),
+                  progress=False)
+    answers = sample_answers(tiny_base_dir, sft_dir, questions[:2], samples=3, temperature=1.0, seed=0, progress=False)
+    assert [len(texts) for texts in answers] == [3, 3]
+    assert answers == sample_answers(tiny_base_dir, sft_dir, questions[:2], samples=3, temperature=1.0, seed=0,
+                                     progress=False)  # seeded
+
+    hp = tiny_dpo_hp(max_steps=1, rejected={"source": "on_policy", "samples_per_question": 3})
+    summary = train_dpo(DPORun("v7-dpo", questions, tiny_base_dir, sft_dir, tmp_path / "adapters" / "v7-dpo",
+                               tmp_path / "ck" / "v7-dpo", hp), progress=False)
+    assert summary["global_step"] == 1 and summary["pairs"]["pairs"] == summary["pairs"]["kind.on_policy"] > 0
 
 
 def test_dpo_continues_an_sft_adapter(tiny_base_dir, sample_questions, tiny_hp, tiny_dpo_hp, tmp_path):

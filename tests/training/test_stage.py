@@ -3,6 +3,7 @@ params.yaml, two mixtures, models/base linked to the session's tiny model, MLflo
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -71,6 +72,11 @@ def test_train_stage_logs_to_mlflow(workspace):
     assert run.data.tags["resumed_from_step"] == "None"
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "adapters/v7")}
     assert {"adapters/v7/adapter_model.safetensors", "adapters/v7/train_summary.json"} <= artifacts
+    # run figures go to a metrics file, not into the adapter folder that other stages depend on
+    figures = json.loads((workspace.root / "metrics" / "train" / "v7.json").read_text())
+    assert figures["tokens_per_s"] > 0 and figures["train_seconds"] > 0 and figures["global_step"] == 4
+    summary = (workspace.root / "models" / "adapters" / "v7" / "train_summary.json").read_text()
+    assert not any(word in summary for word in ("seconds", "tokens_per_s", "peak_rss_mb"))
 
 
 def test_two_mixtures_give_two_loadable_different_adapters(workspace, tiny_base_dir, tokenizer):

@@ -1,5 +1,5 @@
 """Invented product data for the ESCI and Amazon-M2 samples (written by this project; brands,
-titles and ids are made up). Kept apart from :mod:`shoplm.sources.samples`, which writes the files.
+titles and ids are made up). Kept apart from :mod:`data.generators.samples`, which writes the files.
 
 Each product line is ``key | field | field | ...``; an empty field becomes null, ``;`` separates
 bullet points.

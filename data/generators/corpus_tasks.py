@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from random import Random
 
-from shoplm.modeling.corpus_items import (
+from data.generators.corpus_items import (
     CATEGORIES, COUNTED_CATEGORIES, MASS_NOUNS, PRODUCT_NAMES, Item, article, complements_of, define, is_plural,
     random_item, substitutes_of, title_case,
 )
-from shoplm.modeling.vocabulary import ASPECTS, CATEGORY_TRAITS, COLORS, MATERIALS, PRODUCTS, SUBSTITUTES
+from data.generators.corpus_vocabulary import ASPECTS, CATEGORY_TRAITS, COLORS, MATERIALS, PRODUCTS, SUBSTITUTES
 
 ReviewWriter = Callable[[Random, Item, int], tuple[str, str, str]]
 CANNOT = "It cannot be inferred."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from random import Random
 
-from shoplm.modeling.vocabulary import (
+from data.generators.corpus_vocabulary import (
     AUDIENCES, BRANDS, CATEGORY_TRAITS, COLORS, COMPLEMENTS, PRODUCTS, SUBSTITUTES,
 )
 

@@ -1,10 +1,11 @@
 """Write the project's small sample of every public source, in the publishers' real file formats.
 
-The content is invented by this project (see ``_sample_*.py``); the layout, file names, column names,
+The content is invented by this project (see ``sample_*.py``); the layout, file names, column names,
 nesting and encodings are the publishers'. ``write_samples(root)`` is deterministic: the committed
-``data/sample/<source>/`` files are its output, and a test checks that they still are.
+``data/sample/<source>/`` files are its output, and tests/sources/test_source_samples.py checks that
+they still are. Nothing in ``shoplm`` or ``tasks`` imports this: the readers and stages read the files.
 
-    python -m shoplm.sources.samples [ROOT]     # default ROOT: the repository's data/sample
+    python -m data.generators.samples [ROOT]     # from the repository root; default ROOT: data/sample
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import _sample_reviews as rv
-from . import _sample_shop as shop
-from . import _sample_text as txt
-from .amazon_m2 import format_prev_items
-from .registry import DEFAULT_SAMPLE_ROOT
+from data.generators import sample_reviews as rv
+from data.generators import sample_shop as shop
+from data.generators import sample_text as txt
+from shoplm.sources.amazon_m2 import format_prev_items
+from shoplm.sources.registry import DEFAULT_SAMPLE_ROOT
 
 SAMPLE_FOLDERS = ("esci", "amazon_m2", "reviews2023", "ecinstruct", "mmlu", "alpaca")
 

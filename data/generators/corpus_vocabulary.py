@@ -1,4 +1,4 @@
-"""Word lists the project wrote for its synthetic shopping corpus (see ``corpus.py``).
+"""Word lists the project wrote for its synthetic shopping corpus (see ``data/generators/corpus.py``).
 
 Everything here is invented for shoplm: product types with one-line definitions written for this
 project, made-up brand names, and generic attribute words. No third-party data, and nothing taken

@@ -1,0 +1,52 @@
+"""Params section ``quantize``: which model, which quantizer, group size, padding, calibration."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shoplm.quantization.quantizers import QUANTIZERS
+
+
+class CalibrationSettings(BaseModel):
+    """Calibration prompts: questions of an evaluation set rendered with the project's chat prompt."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    set: str = Field("sample", description="Evaluation set (data/eval/<set>.jsonl) the prompts come from.")
+    samples: int = Field(16, ge=1, description="Number of prompts (seed 003: the development questions).")
+    max_seq_len: int = Field(512, ge=16, description="Prompts are cut to this many tokens.")
+
+
+class QuantizeSection(BaseModel):
+    """Stage ``quantize``: W{bits}A16 weight-only quantization of a merged model (seed 003 §4.6)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field("ensemble", description="A model of models/merged/<model>/ (a merge or search output).")
+    method: QUANTIZERS.validated() = Field("rtn", description="Quantizer: rtn, awq or gptq.")
+    bits: Literal[4, 8] = Field(4, description="Weight bits (activations stay 16-bit).")
+    group_size: Literal[32, 64, 128] = Field(128, description="Weights sharing one scale and zero point.")
+    symmetric: bool = Field(False, description="False: with a zero point (seed 003's AWQ setting).")
+    tensor_parallel_size: int = Field(1, ge=1, description="GPUs that will shard the quantized model.")
+    pad_intermediate_to: int | None = Field(
+        None, description="MLP width to pad to; null: the next multiple of group_size × tensor_parallel_size.")
+    calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)
+    awq_n_grid: int = Field(20, ge=1, description="AWQ scale grid points per layer (fewer: faster).")
+    awq_duo_scaling: bool | Literal["both"] = Field(True, description="AWQ scales from activations and weights.")
+    eval_set: str | None = Field("sample", description="Score before/after quantization on this set; null: skip.")
+    eval_limit: int | None = Field(None, ge=1, description="Only the first N questions of eval_set.")
+    compare: list[QUANTIZERS.validated()] = Field(
+        default_factory=list, description="Other quantizers to also run and score on eval_set (logged only).")
+
+    @property
+    def pad_multiple(self) -> int:
+        return self.group_size * self.tensor_parallel_size
+
+    @model_validator(mode="after")
+    def _pad_target_divides(self) -> QuantizeSection:
+        if self.pad_intermediate_to is not None and self.pad_intermediate_to % self.pad_multiple:
+            raise ValueError(f"pad_intermediate_to {self.pad_intermediate_to} is not a multiple of group_size × "
+                             f"tensor_parallel_size = {self.pad_multiple}")
+        return self

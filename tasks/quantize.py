@@ -1,0 +1,105 @@
+"""Stage ``quantize``: weight-only W4A16 quantization of a merged model, scored before and after.
+
+    python -m tasks.quantize           # quantize.model of params.yaml: models/merged/<model>/
+
+Loads the merged model, zero-pads its MLP width to a multiple of group_size × tensor_parallel_size
+(proving on real prompts that no logit moves), quantizes it with ``quantize.method`` (rtn, awq or gptq,
+through llm-compressor; awq and gptq calibrate on questions of ``quantize.calibration.set`` rendered
+with the project's chat prompt) and writes ``models/quantized/<model>/`` (compressed-tensors; loads in
+transformers and vLLM). Scores the model before and after on ``quantize.eval_set`` with the official
+scorer, and each method of ``quantize.compare`` as well (scored, not kept), so the quality each scheme
+costs sits side by side. Writes ``reports/quantize/<model>/metrics.json``; MLflow logs sizes, times,
+padding proof, scores and parse failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from shoplm import tracking
+from shoplm.config import PARAMS_FILE, EvaluateSection, load_section
+from shoplm.quantization import QUANTIZERS
+from shoplm.quantization.run import quantize_folder
+from shoplm.quantization.settings import QuantizeSection
+from shoplm.shopbench.records import load_questions
+from tasks._runner import run
+
+EVAL_DIR = Path("data/eval")
+MERGED_DIR = Path("models/merged")
+QUANTIZED_DIR = Path("models/quantized")
+REPORTS_DIR = Path("reports/quantize")
+
+
+def score_folder(model_dir: Path, questions: list, evaluate: EvaluateSection) -> dict[str, float]:
+    """Track 5, mean over tasks and parse failures of the saved model in ``model_dir``."""
+    from shoplm.evaluation import run_zero_shot
+    from shoplm.inference.transformers_backend import TransformersBackend
+    from shoplm.shopbench.scoring import score
+
+    with TransformersBackend(model_dir, batch_size=evaluate.generation.batch_size,
+                             max_input_tokens=evaluate.generation.max_input_tokens) as backend:
+        result = run_zero_shot(questions, backend, evaluate.generation)
+    report = score(questions, result.predictions)
+    return {"track5": report.track5, "mean_over_tasks": report.mean_over_tasks,
+            "parse_failures": float(report.parse_failures), "eval_seconds": result.runtime_s}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tasks.quantize", description=__doc__,
+                                     epilog="quantizers:\n" + QUANTIZERS.help(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", type=Path, default=PARAMS_FILE)
+    args = parser.parse_args(argv)
+
+    section: QuantizeSection = load_section("quantize", args.params)
+    evaluate: EvaluateSection = load_section("evaluate", args.params)
+    source = MERGED_DIR / section.model
+    if not (source / "config.json").is_file():
+        raise FileNotFoundError(f"{source}: no merged model {section.model!r} (quantize.model); run "
+                                f"`dvc repro merge@{section.model}` or a search first")
+    calibration = load_questions(EVAL_DIR / f"{section.calibration.set}.jsonl")
+    questions = (load_questions(EVAL_DIR / f"{section.eval_set}.jsonl")[: section.eval_limit]
+                 if section.eval_set else None)
+    out = QUANTIZED_DIR / section.model
+    reports = REPORTS_DIR / section.model
+    reports.mkdir(parents=True, exist_ok=True)
+
+    params = {"source": str(source), **section.model_dump(mode="json")}
+    with tracking.stage_run("quantize", params, tags={"model": section.model, "method": section.method}):
+        import mlflow
+
+        metrics: dict[str, float] = {}
+        if questions is not None:
+            metrics.update({f"before/{k}": v for k, v in score_folder(source, questions, evaluate).items()})
+        methods = [section.method] + [m for m in section.compare if m != section.method]
+        for method in methods:
+            with tempfile.TemporaryDirectory(prefix=f"quantize-{method}-") as scratch:
+                target = out if method == section.method else Path(scratch) / method
+                result = quantize_folder(source, target, section, calibration, method=method)
+                metrics.update(result.as_metrics(prefix=f"{method}/"))
+                if questions is not None:
+                    after = score_folder(target, questions, evaluate)
+                    metrics.update({f"{method}/after/{k}": v for k, v in after.items()})
+                    metrics[f"{method}/track5_cost"] = metrics["before/track5"] - after["track5"]
+        mlflow.log_metrics({tracking.metric_name(k): v for k, v in metrics.items()})
+        (reports / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        mlflow.log_artifacts(str(reports), artifact_path=f"quantize/{section.model}")
+        mlflow.log_artifact(str(out / "quantize_summary.json"), artifact_path=f"quantize/{section.model}")
+
+    for method in methods:
+        line = (f"{method}: {metrics[f'{method}/quantize_seconds']:.1f} s, {metrics[f'{method}/source_mb']:.1f} MB → "
+                f"{metrics[f'{method}/output_mb']:.1f} MB, padding max |Δ logit| "
+                f"{metrics[f'{method}/padding/max_abs_logit_diff']:.1e}")
+        if questions is not None:
+            line += (f", track5 {metrics['before/track5']:.4f} → {metrics[f'{method}/after/track5']:.4f}, parse "
+                     f"failures {metrics['before/parse_failures']:.0f} → {metrics[f'{method}/after/parse_failures']:.0f}")
+        print(line)
+    print(f"quantized model ({section.method}) → {out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    run(main)

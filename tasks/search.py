@@ -1,0 +1,148 @@
+"""Stage ``search@<grid>``: choose merge weights and wise-ft α on a validation set, then test the choice once.
+
+    python -m tasks.search ensemble    # search.grids.ensemble of params.yaml
+
+Every spec of the grid (each combination of adapter weights, α and density) is merged into one loaded
+base (loaded once for the whole grid) and scored with the project's evaluation and the official scorer
+on the validation questions. The best score wins; a tie goes to the smaller change from the base. The
+chosen spec is then scored once on test questions the search never saw (``search.test_set``, or a
+seeded held-out share of the validation set), and saved as a model.
+
+Writes ``reports/search/<grid>/``: candidates.jsonl (every spec and score), chosen.json (the spec, its
+validation and test scores), alpha_curve.png (score vs α per adapter set, like seed 003 Figure 3), and
+cache.jsonl (scores by spec and context: a re-run with one more grid point evaluates only that point);
+and ``models/merged/search-<grid>/``, the chosen merge. MLflow: one nested run per candidate, the chosen
+one tagged ``shoplm.chosen``, the test score logged apart (``test/<objective>``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from shoplm import tracking
+from shoplm.config import PARAMS_FILE, EvaluateSection, ParamsError, load_section
+from shoplm.merging import MergeWorkspace
+from shoplm.merging.scoring import QuestionScorer
+from shoplm.merging.search import (
+    CandidateResult,
+    ScoreCache,
+    choose,
+    context_fingerprint,
+    plot_alpha_curves,
+    run_search,
+    split_questions,
+)
+from shoplm.merging.settings import SearchSection
+from shoplm.merging.workspace import adapter_folders
+from shoplm.modeling import resolve_stage_model
+from shoplm.shopbench.records import load_questions
+from tasks._runner import run
+
+BASE_DIR = Path("models/base")
+ADAPTERS_DIR = Path("models/adapters")
+EVAL_DIR = Path("data/eval")
+MERGED_DIR = Path("models/merged")
+REPORTS_DIR = Path("reports/search")
+
+
+def validation_and_test(section: SearchSection) -> tuple[list, list]:
+    validation = load_questions(EVAL_DIR / f"{section.validation_set}.jsonl")
+    if section.test_set is not None:
+        if section.test_set == section.validation_set:
+            raise ParamsError(f"search.test_set: {section.test_set!r} is the validation set; name another, "
+                              "or null to hold out test_fraction of it")
+        return validation[: section.limit], load_questions(EVAL_DIR / f"{section.test_set}.jsonl")
+    validation, test = split_questions(validation, section.test_fraction, section.split_seed)
+    return validation[: section.limit], test
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tasks.search", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("grid", help="a grid name of search.grids in params.yaml")
+    parser.add_argument("--params", type=Path, default=PARAMS_FILE)
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+
+    section: SearchSection = load_section("search", args.params)
+    evaluate: EvaluateSection = load_section("evaluate", args.params)
+    if args.grid not in section.grids:
+        known = ", ".join(sorted(section.grids)) or "none"
+        raise ParamsError(f"{args.params}: search.grids: no grid {args.grid!r} (defined: {known})")
+    grid = section.grids[args.grid]
+    candidates = grid.candidates()
+    validation, test = validation_and_test(section)
+    adapters = adapter_folders(list(grid.adapters), ADAPTERS_DIR)
+    base = resolve_stage_model(BASE_DIR)
+    out = REPORTS_DIR / args.grid
+    out.mkdir(parents=True, exist_ok=True)
+
+    params = {"grid": args.grid, "candidates": len(candidates), "n_validation": len(validation),
+              "n_test": len(test), **section.model_dump(mode="json", exclude={"grids"}),
+              "spec": grid.model_dump(mode="json")}
+    with tracking.stage_run(f"search@{args.grid}", params, tags={"search": args.grid}):
+        import mlflow
+        from transformers import AutoTokenizer
+
+        workspace = MergeWorkspace(base, adapters, dtype=section.dtype)
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        settings = evaluate.generation
+        scorer = QuestionScorer(validation, tokenizer, settings, section.objective)
+        context = context_fingerprint(base, adapters, validation, settings, section.objective)
+        run_ids: dict[str, str] = {}
+
+        def log_candidate(result: CandidateResult) -> None:
+            with mlflow.start_run(run_name=result.spec.label(), nested=True,
+                                  tags={"shoplm.cached": str(result.cached).lower()}) as child:
+                mlflow.log_params(tracking.flatten_params(result.spec.model_dump(mode="json")))
+                mlflow.log_metrics({f"validation/{section.objective}": result.score,
+                                    "validation/parse_failures": float(result.parse_failures),
+                                    "candidate_seconds": result.seconds,
+                                    "change_from_base": result.spec.change_from_base()})
+                run_ids[result.spec.fingerprint()] = child.info.run_id
+
+        results = run_search(workspace, candidates, scorer, ScoreCache(out / "cache.jsonl"), context,
+                             on_result=log_candidate, progress=not args.no_progress)
+        chosen = choose(results)
+        mlflow.MlflowClient().set_tag(run_ids[chosen.spec.fingerprint()], "shoplm.chosen", "true")
+        mlflow.set_tag("shoplm.chosen_spec", chosen.spec.label())
+
+        workspace.apply(chosen.spec)  # the one evaluation on the held-out questions
+        tested = QuestionScorer(test, tokenizer, settings, section.objective)(workspace.model)
+        workspace.save(MERGED_DIR / f"search-{args.grid}")
+
+        evaluated = [r for r in results if not r.cached]
+        summary = {"chosen": chosen.spec.model_dump(mode="json"), "label": chosen.spec.label(),
+                   "fingerprint": chosen.spec.fingerprint(), "objective": section.objective,
+                   "validation_score": chosen.score, "test_score": tested.score,
+                   "test_parse_failures": tested.parse_failures, "n_validation": len(validation),
+                   "n_test": len(test), "candidates": len(results), "evaluated": len(evaluated),
+                   "from_cache": len(results) - len(evaluated),
+                   "seconds_per_evaluated_candidate": (sum(r.seconds for r in evaluated) / len(evaluated)
+                                                       if evaluated else 0.0)}
+        with (out / "candidates.jsonl").open("w", encoding="utf-8") as fh:
+            for r in results:
+                fh.write(json.dumps({"spec": r.spec.model_dump(mode="json"), "label": r.spec.label(),
+                                     "score": r.score, "parse_failures": r.parse_failures,
+                                     "seconds": r.seconds, "cached": r.cached}) + "\n")
+        (out / "chosen.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        plot_alpha_curves(results, out / "alpha_curve.png", f"search@{args.grid}: {section.validation_set} "
+                          f"({len(validation)} questions)", section.objective, chosen)
+        mlflow.log_metrics({f"validation/{section.objective}": chosen.score,
+                            f"test/{section.objective}": tested.score,
+                            "test/parse_failures": float(tested.parse_failures),
+                            "candidates_evaluated": float(len(evaluated)),
+                            "seconds_per_evaluated_candidate": summary["seconds_per_evaluated_candidate"]})
+        mlflow.log_artifacts(str(out), artifact_path=f"search/{args.grid}")
+
+    for r in sorted(results, key=lambda r: -r.score):
+        print(f"  {r.score:.4f}  {r.spec.label()}{'  (cached)' if r.cached else f'  {r.seconds:.1f} s'}")
+    print(f"chosen: {chosen.spec.label()}  validation {section.objective} {chosen.score:.4f}, "
+          f"test {tested.score:.4f} ({len(test)} held-out questions) → {MERGED_DIR / f'search-{args.grid}'}/")
+    return 0
+
+
+if __name__ == "__main__":
+    run(main)

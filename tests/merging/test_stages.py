@@ -1,0 +1,126 @@
+"""Stages ``merge``, ``search`` and ``quantize`` end to end in a throwaway working directory: models/base
+linked to the session's tiny model, two random adapters, the sample questions, MLflow in SQLite."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+SAMPLE_QUESTIONS = Path("data/sample/shopbench/questions.jsonl").resolve()
+GRID = {"method": "weighted", "adapters": {"v7": [0.5, 1.0], "v8": [0.0, 1.0]}, "alpha": [0.0, 0.5, 1.0]}
+
+
+def write_params(root: Path, grid: dict) -> None:
+    params = {
+        "evaluate": {"generation": {"batch_size": 16}},
+        "merge": {"specs": {"ensemble": {"method": "weighted", "adapters": {"v7": 0.56, "v8": 0.75}, "alpha": 1.0},
+                            "ties": {"method": "ties", "adapters": {"v7": 1.0, "v8": 1.0}, "density": 0.5}}},
+        "search": {"validation_set": "sample", "test_fraction": 0.5, "grids": {"ensemble": grid}},
+        "quantize": {"model": "ensemble", "method": "rtn", "group_size": 64, "tensor_parallel_size": 3,
+                     "calibration": {"samples": 4, "max_seq_len": 128}, "eval_set": "sample", "eval_limit": 8,
+                     "compare": ["gptq"]},
+    }
+    (root / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, tiny_base_dir, tiny_adapters):
+    root = tmp_path_factory.mktemp("merge_stages")
+    (root / "models" / "adapters").mkdir(parents=True)
+    (root / "models" / "base").symlink_to(tiny_base_dir, target_is_directory=True)
+    for name, folder in tiny_adapters.items():
+        (root / "models" / "adapters" / name).symlink_to(folder, target_is_directory=True)
+    (root / "data" / "eval").mkdir(parents=True)
+    shutil.copy(SAMPLE_QUESTIONS, root / "data" / "eval" / "sample.jsonl")
+    write_params(root, GRID)
+    return SimpleNamespace(root=root, uri=f"sqlite:///{root / 'mlflow.db'}")
+
+
+@pytest.fixture
+def inside(project, monkeypatch):
+    monkeypatch.chdir(project.root)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", project.uri)
+    monkeypatch.delenv("SHOPLM_MLFLOW_PARENT_RUN_ID", raising=False)
+    return project
+
+
+def runs_of(uri: str, stage: str):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("shoplm")
+    return client, [r for r in client.search_runs(experiment.experiment_id)
+                    if r.data.tags.get("shoplm.stage") == stage]
+
+
+@pytest.mark.slow
+def test_merge_stage_writes_each_spec_and_logs_it(inside, capsys):
+    import tasks.merge
+
+    for name in ("ensemble", "ties"):
+        assert tasks.merge.main([name]) == 0
+        assert (inside.root / "models" / "merged" / name / "model.safetensors").is_file()
+    record = json.loads((inside.root / "models/merged/ties/merge_spec.json").read_text())
+    assert record["spec"]["method"] == "ties" and record["spec"]["density"] == 0.5
+    _, runs = runs_of(inside.uri, "merge@ensemble")
+    assert runs[0].data.metrics["merge_seconds"] > 0 and runs[0].data.metrics["merged_mb"] > 1
+    assert runs[0].data.params["adapters.v7"] == "0.56"
+
+
+def test_merge_stage_names_an_undefined_spec(inside):
+    import tasks.merge
+    from shoplm.config import ParamsError
+
+    with pytest.raises(ParamsError, match=r"merge.specs: no spec 'ensembel' \(defined: ensemble, ties\)"):
+        tasks.merge.main(["ensembel"])
+
+
+@pytest.mark.slow
+def test_search_stage_chooses_tests_once_and_reuses_its_cache(inside, capsys):
+    import tasks.search
+
+    assert tasks.search.main(["ensemble", "--no-progress"]) == 0
+    out = inside.root / "reports" / "search" / "ensemble"
+    chosen = json.loads((out / "chosen.json").read_text())
+    candidates = [json.loads(line) for line in (out / "candidates.jsonl").read_text().splitlines()]
+    assert len(candidates) == 12 and chosen["evaluated"] == 9  # the four α=0 specs share the base's score
+    assert chosen["validation_score"] == max(c["score"] for c in candidates)
+    assert chosen["n_validation"] + chosen["n_test"] == 36 and "test_score" in chosen
+    assert (out / "alpha_curve.png").stat().st_size > 1000
+    assert (inside.root / "models/merged/search-ensemble/model.safetensors").is_file()
+    client, parents = runs_of(inside.uri, "search@ensemble")
+    children = client.search_runs([parents[0].info.experiment_id],
+                                  filter_string=f"tags.mlflow.parentRunId = '{parents[0].info.run_id}'")
+    assert len(children) == 12 and sum(c.data.tags.get("shoplm.chosen") == "true" for c in children) == 1
+    assert "test/track5" in parents[0].data.metrics
+    print("\n" + capsys.readouterr().out)
+
+    write_params(inside.root, {**GRID, "alpha": [0.0, 0.5, 0.75, 1.0]})  # one more α: 4 new specs
+    assert tasks.search.main(["ensemble", "--no-progress"]) == 0
+    again = json.loads((out / "chosen.json").read_text())
+    assert again["candidates"] == 16 and again["evaluated"] == 4 and again["from_cache"] == 12
+    write_params(inside.root, GRID)
+
+
+@pytest.mark.slow
+def test_quantize_stage_scores_before_and_after_each_scheme(inside, capsys):
+    import tasks.merge
+    import tasks.quantize
+
+    if not (inside.root / "models/merged/ensemble").is_dir():
+        assert tasks.merge.main(["ensemble"]) == 0
+    assert tasks.quantize.main([]) == 0
+    metrics = json.loads((inside.root / "reports/quantize/ensemble/metrics.json").read_text())
+    for method in ("rtn", "gptq"):
+        assert metrics[f"{method}/padding/max_abs_logit_diff"] < 1e-6
+        assert metrics[f"{method}/output_mb"] < metrics[f"{method}/source_mb"]
+        assert f"{method}/after/track5" in metrics and f"{method}/after/parse_failures" in metrics
+    assert (inside.root / "models/quantized/ensemble/config.json").is_file()
+    _, runs = runs_of(inside.uri, "quantize")
+    assert runs[0].data.metrics["before/track5"] == metrics["before/track5"]
+    print("\n" + capsys.readouterr().out)

@@ -1,0 +1,107 @@
+"""Padding proves itself on logits; every quantizer's output reloads with transformers and generates."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+import pytest
+import torch
+
+from shoplm.quantization import QUANTIZERS, pad_with_proof, padded_size
+from shoplm.quantization.run import check_group_divisibility, quantize_folder
+from shoplm.quantization.settings import QuantizeSection
+from shoplm.shopbench.records import load_questions
+
+PADDING_TOLERANCE = 1e-6
+SAMPLE_QUESTIONS = "data/sample/shopbench/questions.jsonl"
+
+
+@pytest.fixture(scope="module")
+def questions():
+    return load_questions(SAMPLE_QUESTIONS)
+
+
+def test_padded_size_rounds_up_to_the_multiple():
+    assert padded_size(29568, 128 * 4) == 29696  # seed 003: Qwen2-72B on 4 T4s
+    assert padded_size(512, 128) == 512 and padded_size(513, 64) == 576
+
+
+def test_padding_leaves_logits_unchanged_and_survives_a_reload(tiny_base_dir, tmp_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_base_dir, dtype=torch.float32).eval()
+    probe = [tokenizer("Which product fits the query 'usb c cable 2m'?")["input_ids"], list(range(5, 60))]
+    report = pad_with_proof(model, multiple=3 * 64, probe_ids=probe)  # 512 → 576, like 29568 → 29696
+    print(f"\npadding {report.old_size} → {report.new_size}: max |Δ logit| {report.max_abs_logit_diff:.1e} "
+          f"over {report.probe_tokens} tokens (tolerance {PADDING_TOLERANCE:g})")
+    assert (report.old_size, report.new_size) == (512, 576)
+    assert report.max_abs_logit_diff < PADDING_TOLERANCE
+    assert model.model.layers[0].mlp.down_proj.weight.shape == (256, 576)
+
+    model.save_pretrained(tmp_path / "padded")
+    reloaded = AutoModelForCausalLM.from_pretrained(tmp_path / "padded", dtype=torch.float32).eval()
+    original = AutoModelForCausalLM.from_pretrained(tiny_base_dir, dtype=torch.float32).eval()
+    with torch.inference_mode():
+        ids = torch.tensor([probe[0]])
+        diff = (reloaded(ids).logits - original(ids).logits).abs().max().item()
+    assert reloaded.config.intermediate_size == 576 and diff < PADDING_TOLERANCE
+
+
+def test_a_group_size_that_does_not_divide_an_input_is_named(tiny_base_dir):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_base_dir)
+    with pytest.raises(ValueError, match=r"input size 256 is not divisible by group_size 96"):
+        check_group_divisibility(model, 96)
+
+
+def test_settings_reject_a_pad_target_off_the_multiple_and_unknown_quantizers():
+    with pytest.raises(ValueError, match="not a multiple of group_size × tensor_parallel_size = 512"):
+        QuantizeSection(group_size=128, tensor_parallel_size=4, pad_intermediate_to=29568)
+    assert QuantizeSection(group_size=128, tensor_parallel_size=4, pad_intermediate_to=29696).pad_multiple == 512
+    with pytest.raises(ValueError, match="Did you mean 'awq'"):
+        QuantizeSection(method="aqw")
+    assert set(QUANTIZERS.names()) == {"rtn", "awq", "gptq"}
+
+
+def quantize_and_generate(method, tiny_base_dir, tmp_path, questions):
+    from shoplm.inference.transformers_backend import TransformersBackend
+    from shoplm.evaluation import run_zero_shot
+
+    settings = QuantizeSection(method=method, group_size=64, tensor_parallel_size=3,
+                               calibration={"samples": 4, "max_seq_len": 128}, awq_n_grid=4)
+    source = tmp_path / "source"
+    shutil.copytree(tiny_base_dir, source)
+    result = quantize_folder(source, tmp_path / method, settings, questions)
+    config = json.loads((tmp_path / method / "config.json").read_text())
+    start = time.perf_counter()
+    with TransformersBackend(tmp_path / method, batch_size=8, show_progress=False) as backend:
+        load_s = time.perf_counter() - start
+        evaluation = run_zero_shot(questions[:8], backend)
+    print(f"\n{method}: {result.seconds:.2f} s, {result.source_bytes / 2**20:.2f} MB → "
+          f"{result.output_bytes / 2**20:.2f} MB, padding {result.padding.old_size}→{result.padding.new_size} "
+          f"(max |Δ logit| {result.padding.max_abs_logit_diff:.1e}), reload {load_s:.2f} s, "
+          f"{sum(bool(p.strip()) for p in evaluation.predictions)}/8 non-empty answers")
+    assert config["quantization_config"]["quant_method"] == "compressed-tensors"
+    assert config["intermediate_size"] == 576
+    group = config["quantization_config"]["config_groups"]["group_0"]["weights"]
+    assert (group["num_bits"], group["group_size"], group["symmetric"]) == (4, 64, False)
+    assert result.output_bytes < result.source_bytes
+    assert len(evaluation.predictions) == 8 and any(p.strip() for p in evaluation.predictions)
+    assert result.padding.max_abs_logit_diff < PADDING_TOLERANCE
+    return result
+
+
+def test_rtn_output_reloads_and_generates(tiny_base_dir, tmp_path, questions):
+    result = quantize_and_generate("rtn", tiny_base_dir, tmp_path, questions)
+    assert result.calibration_prompts == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["awq", "gptq"])
+def test_calibrated_quantizers_run_on_cpu_and_reload(method, tiny_base_dir, tmp_path, questions):
+    result = quantize_and_generate(method, tiny_base_dir, tmp_path, questions)
+    assert result.calibration_prompts == 4
