@@ -115,9 +115,17 @@ def _run_profile(args: argparse.Namespace) -> int:
             for name in profiles.available():
                 print(name)
         elif args.action == "check":
+            failed = 0
             for name in args.names or profiles.available():
-                load_params(profiles.profile_path(name))
-                print(f"{name}: valid")
+                try:
+                    load_params(profiles.profile_path(name))
+                except ParamsError as exc:  # check every profile, then fail: one line per problem
+                    failed += 1
+                    print(f"{name}: invalid\n{exc}", file=sys.stderr)
+                else:
+                    print(f"{name}: valid")
+            if failed:
+                raise CommandError(f"{failed} invalid profile(s)")
         else:
             if not args.names or len(args.names) != 1:
                 raise CommandError("usage: shoplm profile use NAME")

@@ -13,14 +13,16 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shoplm.builders.settings import BuildSettings, IngestSettings
+from shoplm.errors import KEYED_PROBLEMS, UserError, keyed_problems
+from shoplm.inference.backends import BACKENDS
 from shoplm.inference.generation import GenerationSettings
 from shoplm.merging.settings import MergeSection, SearchSection
 from shoplm.modeling import TinyModelSpec
 from shoplm.modeling.fit import ModelShape, group_size_problems, tensor_parallel_problems
 from shoplm.quantization.settings import QuantizeSection
+from shoplm.registry import UnknownNameError
 from shoplm.training.settings import DPOSection, TrainSection
 
 PARAMS_FILE = Path("params.yaml")
@@ -55,7 +57,9 @@ class BaseSection(StrictModel):
 class EvaluateSection(StrictModel):
     """Stage ``evaluate``: batched generation on each evaluation set, then the official scorer."""
 
-    backend: str = Field("transformers", description="Inference backend name (see shoplm.inference).")
+    backend: BACKENDS.validated() = Field(  # type: ignore[valid-type]
+        "transformers", description="A backend registered in shoplm.inference.BACKENDS; an unknown name "
+        "fails when params load, listing the registered ones.")
     dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
     tensor_parallel_size: int = Field(1, ge=1, description="GPUs per model (vLLM backend).")
     limit: int | None = Field(None, ge=1, description="Evaluate only the first N questions of each set.")
@@ -108,6 +112,25 @@ class Params(StrictModel):
         return validate_eval_sets(value)
 
     @model_validator(mode="after")
+    def _sections_agree(self) -> Params:
+        """Names one section gives to another's entries: a train adapter's mixture must be built, and a
+        DPO run starts from the SFT adapter of the same name, so that adapter must be trained."""
+        problems: list[tuple[tuple[str, ...], str]] = []
+        for section in ("train", "dpo"):
+            for name, adapter in getattr(self, section).adapters.items():
+                if adapter.mixture not in self.build.mixtures:
+                    problems.append(((section, "adapters", name, "mixture"),
+                                     str(UnknownNameError("build.mixtures entry", adapter.mixture,
+                                                          self.build.mixtures))))
+        for name in self.dpo.adapters:
+            if name not in self.train.adapters:
+                problems.append((("dpo", "adapters", name), "DPO continues the SFT adapter of the same name: "
+                                 + str(UnknownNameError("train.adapters entry", name, self.train.adapters))))
+        if problems:
+            raise keyed_problems(problems)
+        return self
+
+    @model_validator(mode="after")
     def _check_base_model_fits(self) -> Params:
         """A group size or tensor-parallel degree the base model cannot take fails at the key that sets it."""
         shape = self.base.known_shape()
@@ -115,9 +138,7 @@ class Params(StrictModel):
             return self
         problems = base_model_misfits(shape, self.base.model, self.evaluate, self.quantize)
         if problems:
-            raise ValidationError.from_exception_data("Params", [
-                InitErrorDetails(type=PydanticCustomError("model_fit", message), loc=key,
-                                 input=getattr(getattr(self, key[0]), key[1])) for key, message in problems])
+            raise keyed_problems(problems)
         return self
 
 
@@ -139,7 +160,7 @@ def base_model_misfits(shape: ModelShape, model: str, evaluate: EvaluateSection,
     return problems
 
 
-class ParamsError(ValueError):
+class ParamsError(UserError, ValueError):
     """A params file failed validation; the message names the file, line and key of each problem."""
 
 
@@ -171,17 +192,25 @@ def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from exc
 
 
+def _located(err: Any, prefix: tuple) -> list[tuple[tuple, str]]:
+    """(key path, reason) of one pydantic error; a cross-section error carries its own key paths."""
+    if err["type"] == KEYED_PROBLEMS:  # paths below the model whose validator found them
+        return [(prefix + tuple(err["loc"]) + tuple(loc), message) for loc, message in err["ctx"]["problems"]]
+    # A dict key that fails its own check (an unknown task type in max_new_tokens) ends in "[key]".
+    loc = prefix + tuple(part for part in err["loc"] if part != "[key]")
+    if err["type"] == "extra_forbidden":
+        return [(loc, "unknown key")]
+    return [(loc, err["msg"].removeprefix("Value error, "))]  # our validators' messages stand alone
+
+
 def _format_errors(path: Path, exc: ValidationError, root: yaml.Node | None, prefix: tuple = ()) -> str:
     lines = []
     for err in exc.errors():
-        # A validator that checks several fields together (an adapter's overrides against the defaults)
-        # reports at the model; it names the key at fault in ctx["loc"], relative to that model.
-        loc = prefix + tuple(err["loc"]) + tuple((err.get("ctx") or {}).get("loc", ()))
-        key = ".".join(str(part) for part in loc) or "<root>"
-        line = _line_of(root, loc)
-        where = f"{path}:{line}" if line else str(path)
-        reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        lines.append(f"{where}: {key}: {reason}")
+        for loc, reason in _located(err, prefix):
+            key = ".".join(str(part) for part in loc) or "<root>"
+            line = _line_of(root, loc)
+            where = f"{path}:{line}" if line else str(path)
+            lines.append(f"{where}: {key}: {reason}")
     return "\n".join(lines)
 
 

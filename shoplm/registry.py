@@ -22,6 +22,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator
 
+from shoplm.errors import UserError
+
 T = TypeVar("T")
 
 
@@ -31,7 +33,7 @@ def did_you_mean(name: str, known: Iterable[str], n: int = 1) -> str:
     return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
-class UnknownNameError(LookupError):
+class UnknownNameError(UserError, LookupError):
     """A name that no registry entry has; the message lists the known names with a did-you-mean."""
 
     def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
@@ -44,7 +46,10 @@ class UnknownNameError(LookupError):
 
 
 class Registry(Generic[T]):
-    """Name → item, with a one-line description per name.
+    """Name → item, with a one-line description per name, in registration order.
+
+    The order is the author's (the official task-type order, the metric order of the spec), so reports
+    and ``--help`` list entries the way the domain does; error messages list the names sorted.
 
     ``loader`` (optional) imports the modules whose entries register themselves on import, so a
     registry whose entries pull in heavy libraries (torch, vLLM) stays cheap until it is first read.
@@ -76,6 +81,11 @@ class Registry(Generic[T]):
 
         return decorate
 
+    def remove(self, name: str) -> None:
+        """Forget ``name`` (a test's scratch entry); an unknown name is ignored."""
+        self._items.pop(name, None)
+        self._docs.pop(name, None)
+
     # ------------------------------------------------------------------ reading
 
     def _load(self) -> None:
@@ -97,13 +107,16 @@ class Registry(Generic[T]):
 
     def names(self) -> list[str]:
         self._load()
-        return sorted(self._items)
+        return list(self._items)
 
     def items(self) -> list[tuple[str, T]]:
         return [(name, self._items[name]) for name in self.names()]
 
+    def values(self) -> list[T]:
+        return [self._items[name] for name in self.names()]
+
     def describe(self) -> dict[str, str]:
-        """Name → one-line description, sorted by name (for --help, docs and MLflow params)."""
+        """Name → one-line description (for --help, docs and MLflow params)."""
         return {name: self._docs[name] for name in self.names()}
 
     def help(self) -> str:

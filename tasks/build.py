@@ -23,6 +23,7 @@ from shoplm.builders.mixtures import build_mixture, write_mixture
 from shoplm.builders.registry import get_builder
 from shoplm.builders.settings import BuildSettings
 from shoplm.config import PARAMS_FILE, load_section
+from shoplm.registry import UnknownNameError
 from shoplm.shopbench.records import Question, load_questions
 from tasks._runner import run
 
@@ -55,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings(args.params)
     if args.mixture not in settings.mixtures:
-        raise KeyError(f"mixture {args.mixture!r} is not in {args.params} build.mixtures; "
-                       f"known: {', '.join(settings.mixtures)}")
+        raise UnknownNameError(f"{args.params} build.mixtures entry", args.mixture, settings.mixtures)
     spec = settings.mixtures[args.mixture]
     needed = sorted({frame for name in spec.builders for frame in get_builder(name).frames})
     frames = load_frames(args.frames, needed)

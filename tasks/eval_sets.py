@@ -12,6 +12,7 @@ from pathlib import Path
 
 from shoplm import tracking
 from shoplm.config import PARAMS_FILE, load_eval_sets
+from shoplm.registry import UnknownNameError
 from shoplm.shopbench.records import TRACK_SHORT_NAMES, RecordError, load_questions, write_questions
 from tasks._runner import run
 
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sets = load_eval_sets(args.params)
     if args.name not in sets:
-        raise KeyError(f"eval set {args.name!r} is not in {args.params} eval_sets; known: {', '.join(sets)}")
+        raise UnknownNameError(f"{args.params} eval_sets entry", args.name, sets)
     source = Path(sets[args.name])
     questions = load_questions(source)  # strict: a bad line stops here, naming file, line and field
     if not questions:  # else `evaluate` fails later, far from the cause, and decontamination checks nothing

@@ -103,3 +103,72 @@ def test_use_profile_copies_a_valid_profile_and_refuses_an_invalid_one(tmp_path)
         use_profile(str(profiles / "broken.yaml"), target=target)
     assert target.read_text() == good
     assert "kddcup-qwen2-72b" in available(REPO / "profiles")
+
+
+def _broken(tmp_path, *replacements):
+    text = (REPO / "params.yaml").read_text()
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return _write(tmp_path, text), text.splitlines()
+
+
+def _line(lines, fragment):
+    return next(i for i, line in enumerate(lines, start=1) if fragment in line)
+
+
+def test_registered_names_are_checked_when_params_load(tmp_path):
+    path, lines = _broken(tmp_path, ("  backend: transformers", "  backend: transformer"),
+                          ("    optimizer: adamw_torch", "    optimizer: adamw_troch"),
+                          ("    lr_scheduler: cosine", "    lr_scheduler: cosin"),
+                          ("      target_modules: all-linear", "      target_modules: all"),
+                          ("esci-query-ranking: 30", "esci-query-rankng: 30"))
+    with pytest.raises(ParamsError) as err:
+        load_params(path)
+    message = str(err.value)
+    expected = [
+        (f"{path}:{_line(lines, 'esci-query-rankng')}: build.mixtures.v7.builders: unknown builder "
+         "'esci-query-rankng'. Did you mean 'esci-query-ranking'"),
+        (f"{path}:{_line(lines, 'backend: transformer')}: evaluate.backend: unknown inference backend "
+         "'transformer'. Did you mean 'transformers'? Known: dummy, echo, hf, transformers"),
+        (f"{path}:{_line(lines, 'adamw_troch')}: train.defaults.optimizer: unknown transformers optimizer "
+         "'adamw_troch'. Did you mean 'adamw_torch'"),
+        (f"{path}:{_line(lines, 'cosin')}: train.defaults.lr_scheduler: unknown transformers lr scheduler "
+         "'cosin'. Did you mean 'cosine'"),
+        f"{path}:{_line(lines, 'target_modules')}: train.defaults.lora.target_modules: 'all': use 'all-linear'",
+    ]
+    for words in expected:
+        assert words in message
+    with pytest.raises(ParamsError, match="evaluate.backend: unknown inference backend 'transformer'"):
+        load_section("evaluate", path)  # the stage reads only its section, and fails the same way
+
+
+def test_sections_must_agree_on_mixture_and_adapter_names(tmp_path):
+    path, lines = _broken(tmp_path, ("    v8: {mixture: v8, seed: 8}", "    v8: {mixture: v10, seed: 8}"),
+                          ("    v7: {mixture: v7, seed: 7}\n\nquantize", "    v9: {mixture: v7, seed: 7}\n\nquantize"))
+    with pytest.raises(ParamsError) as err:
+        load_params(path)
+    assert str(err.value).splitlines() == [
+        f"{path}:{_line(lines, 'mixture: v10')}: train.adapters.v8.mixture: unknown build.mixtures entry 'v10'. "
+        "Known: v7, v7b, v8, v9b",
+        f"{path}:{_line(lines, 'v9: {mixture')}: dpo.adapters.v9: DPO continues the SFT adapter of the same "
+        "name: unknown train.adapters entry 'v9'. Known: v7, v8",
+    ]
+
+
+def test_profile_check_validates_every_profile_and_fails_on_a_bad_one(tmp_path, monkeypatch, capsys):
+    from shoplm.cli import main
+
+    (tmp_path / "profiles").mkdir()
+    good = (REPO / "params.yaml").read_text()
+    (tmp_path / "profiles/good.yaml").write_text(good)
+    (tmp_path / "profiles/bad.yaml").write_text(good.replace("  backend: transformers", "  backend: vllm", 1))
+    monkeypatch.chdir(tmp_path)
+    assert main(["profile", "check"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "good: valid\n"
+    line = good.splitlines().index("  backend: transformers") + 1
+    assert (f"profiles/bad.yaml:{line}: evaluate.backend: unknown inference backend 'vllm'. "
+            "Known: dummy, echo, hf, transformers") in err
+    assert "1 invalid profile(s)" in err and "Traceback" not in err
+    assert main(["profile", "check", "good"]) == 0

@@ -16,6 +16,7 @@ def test_unknown_backend_fails_naming_the_key(tmp_path, monkeypatch):
     params = tmp_path / "params.yaml"
     params.write_text((REPO / "params.yaml").read_text().replace("  backend: transformers", "  backend: vllm", 1))
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ParamsError, match=r"evaluate.backend: Unknown inference backend 'vllm'; known: .*transformers"):
+    with pytest.raises(ParamsError, match=r"params.yaml:\d+: evaluate.backend: unknown inference backend 'vllm'. "
+                       r"Known: .*transformers"):
         evaluate.main(["sample", "--params", str(params)])
     assert not (tmp_path / "reports").exists()

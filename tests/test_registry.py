@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from shoplm.errors import UserError
 from shoplm.registry import Registry, UnknownNameError
 
 
@@ -20,7 +21,7 @@ def test_unknown_name_lists_known_names_with_a_hint():
         make().get("gren")
     message = str(info.value)
     assert message == "unknown colour 'gren'. Did you mean 'green'? Known: green, red, verde"
-    assert isinstance(info.value, LookupError)
+    assert isinstance(info.value, LookupError) and isinstance(info.value, UserError)
 
 
 def test_aliases_resolve_and_describe_lists_docs():
@@ -28,7 +29,7 @@ def test_aliases_resolve_and_describe_lists_docs():
     assert reg.get("verde") == reg.get("green") == 2
     assert reg.describe() == {"green": "", "red": "warm", "verde": ""}
     assert "red" in reg and "blue" not in reg and len(reg) == 3
-    assert list(reg) == ["green", "red", "verde"]
+    assert list(reg) == ["red", "green", "verde"]  # registration order, as the author listed them
 
 
 def test_registering_a_taken_name_with_another_item_fails():
@@ -36,6 +37,9 @@ def test_registering_a_taken_name_with_another_item_fails():
     with pytest.raises(ValueError, match="colour 'red' is registered twice"):
         reg.add("red", 5)
     reg.add("red", 1)  # the same item again is harmless (a module imported twice)
+    reg.remove("red")  # a test's scratch entry goes away, and its name is free again
+    assert reg.names() == ["green", "verde"] and reg.values() == [2, 2]
+    reg.add("red", 5)
 
 
 def test_loader_runs_once_on_first_read():

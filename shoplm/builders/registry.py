@@ -18,8 +18,8 @@ from itertools import islice
 
 import pandas as pd
 
+from shoplm.registry import Registry, UnknownNameError
 from shoplm.shopbench.records import METRICS, TASK_TYPES, TRACKS, Question
-from shoplm.suggest import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class BuilderSpec:
         return self.build is None
 
 
-BUILDERS: dict[str, BuilderSpec] = {}
+BUILDERS: Registry[BuilderSpec] = Registry("builder")
 
 
 def register(name: str, *, table7_row: int, frames: tuple[str, ...], task_type: str, metric: str, track: str,
@@ -94,19 +94,17 @@ def register_llm(name: str, *, table7_row: int, frames: tuple[str, ...], task_ty
 
 
 def _add(spec: BuilderSpec) -> None:
-    if spec.name in BUILDERS:
-        raise ValueError(f"builder {spec.name!r} registered twice")
-    if spec.task_type not in TASK_TYPES:
-        raise ValueError(f"builder {spec.name!r}: unknown task_type {spec.task_type!r}")
-    if spec.metric not in METRICS:
-        raise ValueError(f"builder {spec.name!r}: unknown metric {spec.metric!r}")
-    if spec.track not in TRACKS:
-        raise ValueError(f"builder {spec.name!r}: unknown track {spec.track!r}")
-    BUILDERS[spec.name] = spec
+    # A wrong name here is the builder author's bug, found when the module is imported.
+    try:
+        TASK_TYPES.check(spec.task_type)
+        METRICS.check(spec.metric)
+        if spec.track not in TRACKS:
+            raise UnknownNameError("track", spec.track, TRACKS)
+    except UnknownNameError as exc:
+        raise ValueError(f"builder {spec.name!r}: {exc}") from None
+    BUILDERS.add(spec.name, spec, doc=f"Table 7 row {spec.table7_row}: {spec.description}")
 
 
 def get_builder(name: str) -> BuilderSpec:
-    if name not in BUILDERS:
-        hint = did_you_mean(name, BUILDERS, n=3, quote=False)
-        raise KeyError(f"unknown builder {name!r}.{hint} Known: {', '.join(sorted(BUILDERS))}")
-    return BUILDERS[name]
+    """The builder registered as ``name``; an unknown name raises ``UnknownNameError``."""
+    return BUILDERS.get(name)

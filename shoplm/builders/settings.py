@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shoplm.registry import UnknownNameError
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -48,8 +50,8 @@ class IngestSettings(_Strict):
         for name, source in value.items():
             try:
                 reader = get_reader(name)
-            except LookupError as exc:  # names the known sources
-                raise ValueError(exc.args[0]) from None
+            except UnknownNameError as exc:  # did-you-mean + the known sources
+                raise ValueError(str(exc)) from None
             accepted = set(inspect.signature(reader).parameters) - {"path", "limit", "on_error", "progress"}
             unknown = sorted(set(source.options) - accepted)
             if unknown:
@@ -89,8 +91,8 @@ class MixtureSpec(_Strict):
         for name, rows in value.items():
             try:
                 spec = get_builder(name)
-            except KeyError as exc:  # did-you-mean + the known builders
-                raise ValueError(exc.args[0]) from None
+            except UnknownNameError as exc:  # did-you-mean + the known builders
+                raise ValueError(str(exc)) from None
             if spec.needs_llm:
                 raise ValueError(
                     f"builder {name!r} (Table 7 row {spec.table7_row}) needs an LLM: its questions come from "

@@ -5,6 +5,7 @@ interface and ``generation`` for limits, post-processing and request building.
 """
 
 from shoplm.inference.backends import (
+    BACKENDS,
     GenerationBackend,
     GenerationRequest,
     available_backends,
@@ -21,6 +22,7 @@ from shoplm.inference.generation import (
 )
 
 __all__ = [
+    "BACKENDS",
     "DEFAULT_MAX_NEW_TOKENS",
     "GenerationBackend",
     "GenerationRequest",

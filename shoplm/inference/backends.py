@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from shoplm.suggest import did_you_mean
+from shoplm.registry import Registry
 
 Message = dict[str, str]
 
@@ -74,18 +74,21 @@ class GenerationBackend(abc.ABC):
 
 # ---------------------------------------------------------------------------------------------- registry
 
+def _load_builtin_backends() -> None:
+    # Backends register themselves when their module is imported; the transformers one is imported
+    # on the registry's first read, not with this module (it imports torch only when a backend is built).
+    from shoplm.inference import transformers_backend  # noqa: F401
+
+
+BACKENDS: Registry[type[GenerationBackend]] = Registry("inference backend", loader=_load_builtin_backends)
 B = TypeVar("B", bound=type[GenerationBackend])
-_BACKENDS: dict[str, type[GenerationBackend]] = {}
 
 
 def register_backend(name: str, *aliases: str) -> Callable[[B], B]:
     """Class decorator: make a backend constructible by ``create_backend(name, ...)``."""
 
     def decorator(cls: B) -> B:
-        for key in (name, *aliases):
-            if key in _BACKENDS and _BACKENDS[key] is not cls:
-                raise ValueError(f"backend name {key!r} is already taken by {_BACKENDS[key].__name__}")
-            _BACKENDS[key] = cls
+        BACKENDS.register(name, *aliases)(cls)
         cls.name = name
         return cls
 
@@ -93,32 +96,18 @@ def register_backend(name: str, *aliases: str) -> Callable[[B], B]:
 
 
 def available_backends() -> list[str]:
-    """Registered names (aliases included), sorted."""
-    _load_builtin_backends()
-    return sorted(_BACKENDS)
+    """Registered names (aliases included)."""
+    return BACKENDS.names()
 
 
 def get_backend_class(name: str) -> type[GenerationBackend]:
-    """The class registered as ``name``; unknown names fail listing the known ones."""
-    _load_builtin_backends()
-    try:
-        return _BACKENDS[name]
-    except KeyError:
-        hint = did_you_mean(name, _BACKENDS)
-        raise ValueError(
-            f"Unknown inference backend {name!r}; known: {', '.join(sorted(_BACKENDS))}.{hint}"
-        ) from None
+    """The class registered as ``name``; an unknown name raises ``UnknownNameError``."""
+    return BACKENDS.get(name)
 
 
 def create_backend(name: str, **kwargs: Any) -> GenerationBackend:
     """Instantiate a registered backend, e.g. ``create_backend("transformers", model_dir=...)``."""
     return get_backend_class(name)(**kwargs)
-
-
-def _load_builtin_backends() -> None:
-    # Imported here, not at module top: backends register themselves on import, and the
-    # transformers one must not pull torch into code that only wants the interface.
-    from shoplm.inference import transformers_backend  # noqa: F401
 
 
 # ---------------------------------------------------------------------------------------------- batching

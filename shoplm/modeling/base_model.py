@@ -11,6 +11,8 @@ import json
 import re
 from pathlib import Path
 
+from shoplm.errors import UserError
+
 BASE_RECORD_FILE = "base_model.json"
 DEFAULT_STAGE_DIR = Path("models/base")
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -19,7 +21,7 @@ RECORD_KEYS = ("model_type", "architectures", "hidden_size", "intermediate_size"
                "tie_word_embeddings")
 
 
-class BaseModelNotFound(FileNotFoundError):
+class BaseModelNotFound(UserError, FileNotFoundError):
     """The base model named in a profile is not available locally (the message says what to do)."""
 
 

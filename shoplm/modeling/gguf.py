@@ -36,13 +36,14 @@ from typing import Any
 
 from shoplm.modeling.base_model import RECORD_KEYS, BaseModelNotFound
 from shoplm.modeling.fit import ModelShape
+from shoplm.errors import UserError
 from shoplm.registry import Registry
 
 CONVERSION_RECORD_FILE = "gguf_conversion.json"
 DTYPES = ("float32", "bfloat16", "float16")
 
 
-class GGUFConversionError(ValueError):
+class GGUFConversionError(UserError, ValueError):
     """A GGUF file that transformers cannot convert (the message names the file and why)."""
 
 

@@ -9,8 +9,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from shoplm.errors import UserError
 
-class RecordError(ValueError):
+
+class RecordError(UserError, ValueError):
     """A question or prediction record that cannot be used, located by file, line and field."""
 
     def __init__(self, path: str | Path, line: int | None, field: str | None, message: str) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
+from shoplm.registry import Registry
 from shoplm.shopbench.embeddings import (
     MetricModels,
     encode_texts,
@@ -174,22 +175,22 @@ class EmbeddingSimilarity:
         return [similarity_score(p, g, vectors) for p, g in zip(parsed, golds, strict=True)]
 
 
-METRIC_REGISTRY: dict[str, Metric] = {
-    "accuracy": PerSampleMetric("accuracy", accuracy),
-    "hit rate@3": PerSampleMetric("hit rate@3", hit_rate_at_3),
-    "ndcg": PerSampleMetric("ndcg", ndcg),
-    "micro f1": PerSampleMetric("micro f1", micro_f1_counts),
-    "rougel": PerSampleMetric("rougel", rouge_l),
-    "sent-transformer": EmbeddingSimilarity("sent-transformer"),
-    "multilingual-sent-transformer": EmbeddingSimilarity("multilingual-sent-transformer"),
-    "bleu": PerSampleMetric("bleu", bleu),
-    "jp-bleu": PerSampleMetric("jp-bleu", jp_bleu),
-}
+METRIC_REGISTRY: Registry[Metric] = Registry("metric")
+for _metric, _doc in (
+    (PerSampleMetric("accuracy", accuracy), "1 when the parsed option is the gold one"),
+    (PerSampleMetric("hit rate@3", hit_rate_at_3), "share of gold items among the first 3 answered"),
+    (PerSampleMetric("ndcg", ndcg), "NDCG of the answered ranking against gold relevances"),
+    (PerSampleMetric("micro f1", micro_f1_counts), "entity counts (tp, fp, fn), F1 per task"),
+    (PerSampleMetric("rougel", rouge_l), "ROUGE-L F-measure (ASCII words, stemmed)"),
+    (EmbeddingSimilarity("sent-transformer"), "all-MiniLM-L6-v2 cosine, clipped at 0"),
+    (EmbeddingSimilarity("multilingual-sent-transformer"),
+     "paraphrase-multilingual-MiniLM-L12-v2 cosine, clipped at 0"),
+    (PerSampleMetric("bleu", bleu), "sacrebleu BLEU of the first line (13a tokens)"),
+    (PerSampleMetric("jp-bleu", jp_bleu), "sacrebleu BLEU of the first line (ja-mecab tokens)"),
+):
+    METRIC_REGISTRY.add(_metric.name, _metric, doc=_doc)
 
 
 def get_metric(name: str) -> Metric:
-    try:
-        return METRIC_REGISTRY[name]
-    except KeyError:
-        known = ", ".join(METRIC_REGISTRY)
-        raise KeyError(f"unknown metric {name!r} (known: {known})") from None
+    """The metric registered as ``name``; an unknown name raises ``UnknownNameError``."""
+    return METRIC_REGISTRY.get(name)

@@ -12,6 +12,8 @@ import ast
 from collections.abc import Callable
 from typing import Any
 
+from shoplm.registry import Registry
+
 MAX_RESPONSE_CHARS = 5000  # spec: "Every response is first cut to its first 5000 characters."
 
 MULTIPLE_CHOICE_FAILURE = -1
@@ -22,11 +24,15 @@ RETRIEVAL_KEEP = 3
 
 Parser = Callable[[str], Any]
 
+# Task type → its official parser; an unknown task type raises UnknownNameError, listing the known ones.
+PARSERS: Registry[Parser] = Registry("parser for task type")
+
 
 def cut(response: str) -> str:
     return response[:MAX_RESPONSE_CHARS]
 
 
+@PARSERS.register("multiple-choice")
 def parse_multiple_choice(response: str) -> int:
     """Spec: strip, then the FIRST character as an int.
 
@@ -57,6 +63,7 @@ def _numbers(response: str) -> list[int]:
     return numbers
 
 
+@PARSERS.register("ranking")
 def parse_ranking(response: str) -> list[int]:
     """Spec: drop numbers > 5, keep the first 5, and if any number repeats the WHOLE list is [].
 
@@ -69,6 +76,7 @@ def parse_ranking(response: str) -> list[int]:
         return list(LIST_FAILURE)
 
 
+@PARSERS.register("retrieval")
 def parse_retrieval(response: str) -> list[int]:
     """Spec: the first 3 numbers, no de-duplication and no upper bound ("2,2,2" -> [2, 2, 2])."""
     try:
@@ -77,6 +85,7 @@ def parse_retrieval(response: str) -> list[int]:
         return list(LIST_FAILURE)
 
 
+@PARSERS.register("named_entity_recognition")
 def parse_named_entity_recognition(response: str) -> list[str]:
     """Spec: a Python list literal whose items are all strings is taken as is; anything else
     (a list holding a number, a tuple, a bare string, bad syntax) is split on commas, each piece
@@ -96,25 +105,15 @@ def parse_named_entity_recognition(response: str) -> list[str]:
     return [piece.strip() for piece in text.split(",") if piece.strip()]
 
 
+@PARSERS.register("generation")
 def parse_generation(response: str) -> str:
     """Spec: strip whitespace. Never fails."""
     return cut(response).strip()
 
 
-PARSERS: dict[str, Parser] = {
-    "multiple-choice": parse_multiple_choice,
-    "ranking": parse_ranking,
-    "retrieval": parse_retrieval,
-    "named_entity_recognition": parse_named_entity_recognition,
-    "generation": parse_generation,
-}
-
-
 def get_parser(task_type: str) -> Parser:
-    try:
-        return PARSERS[task_type]
-    except KeyError:
-        raise KeyError(f"no parser for task type {task_type!r} (known: {', '.join(PARSERS)})") from None
+    """The official parser of ``task_type``; an unknown task type raises ``UnknownNameError``."""
+    return PARSERS.get(task_type)
 
 
 def parse(task_type: str, response: str) -> Any:

@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 from shoplm.shopbench.records import TASK_TYPES
-from shoplm.suggest import did_you_mean
 
 SYSTEM_PROMPT = "You are a helpful online shopping assistant. Your task is {task_type}."
 
@@ -23,16 +22,9 @@ SYSTEM_PROMPT = "You are a helpful online shopping assistant. Your task is {task
 Message = dict[str, str]
 
 
-def _check_task_type(task_type: str) -> None:
-    if task_type not in TASK_TYPES:
-        hint = did_you_mean(task_type, TASK_TYPES)
-        raise ValueError(f"Unknown task type {task_type!r}; known: {', '.join(TASK_TYPES)}.{hint}")
-
-
 def system_prompt(task_type: str) -> str:
     """The system message for one task type."""
-    _check_task_type(task_type)
-    return SYSTEM_PROMPT.format(task_type=task_type)
+    return SYSTEM_PROMPT.format(task_type=TASK_TYPES.check(task_type))
 
 
 def normalize_input(input_field: str) -> str:

@@ -16,12 +16,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from shoplm.registry import Registry, UnknownNameError
 from shoplm.shopbench.jsonl import RecordError, read_json_lines
 
 __all__ = [
     "FIELD_ORDER",
     "METRICS",
-    "METRIC_TASK_TYPES",
     "TASK_TYPES",
     "TRACKS",
     "TRACK_SHORT_NAMES",
@@ -34,25 +34,34 @@ __all__ = [
     "write_questions",
 ]
 
-TASK_TYPES: tuple[str, ...] = (
-    "multiple-choice",
-    "ranking",
-    "retrieval",
-    "named_entity_recognition",
-    "generation",
-)
+# The five answer formats, in the organisers' order (reports list them so). Parsers, gold renderers and
+# generation limits are registered per task type in their own modules.
+TASK_TYPES: Registry[str] = Registry("task type")
+for _name, _doc in {
+    "multiple-choice": "one option number, e.g. 2",
+    "ranking": "candidate numbers, best first, e.g. 1,4,3,2,5",
+    "retrieval": "the numbers of the 3 matching candidates, e.g. 1,3,5",
+    "named_entity_recognition": "a list of strings, e.g. ['Nike', 'running shoes']",
+    "generation": "free text (explanations, translations, titles)",
+}.items():
+    TASK_TYPES.add(_name, _name, doc=_doc)
 
-METRICS: tuple[str, ...] = (
-    "accuracy",
-    "hit rate@3",
-    "ndcg",
-    "micro f1",
-    "rougel",
-    "sent-transformer",
-    "multilingual-sent-transformer",
-    "bleu",
-    "jp-bleu",
-)
+# The nine metrics, in the spec's order; each entry holds the task type it scores. The official
+# evaluator dispatches on `metric` alone, so a metric on the wrong answer type would crash or score
+# nonsense; Question refuses such a row up front. Implementations: shoplm.shopbench.metrics.
+METRICS: Registry[str] = Registry("metric")
+for _name, _task_type in (
+    ("accuracy", "multiple-choice"),
+    ("hit rate@3", "retrieval"),
+    ("ndcg", "ranking"),
+    ("micro f1", "named_entity_recognition"),
+    ("rougel", "generation"),
+    ("sent-transformer", "generation"),
+    ("multilingual-sent-transformer", "generation"),
+    ("bleu", "generation"),
+    ("jp-bleu", "generation"),
+):
+    METRICS.add(_name, TASK_TYPES.check(_task_type), doc=f"scores {_task_type} questions")
 
 TRACKS: tuple[str, ...] = (
     "amazon-kdd-cup-24-understanding-shopping-concepts",
@@ -67,20 +76,6 @@ TRACK_SHORT_NAMES: dict[str, str] = {
     TRACKS[1]: "track2-reasoning",
     TRACKS[2]: "track3-behavior",
     TRACKS[3]: "track4-multilingual",
-}
-
-# Which task types each metric can score. The official evaluator dispatches on `metric` alone, so a
-# metric on the wrong answer type would crash or score nonsense; we refuse such a row up front.
-METRIC_TASK_TYPES: dict[str, str] = {
-    "accuracy": "multiple-choice",
-    "hit rate@3": "retrieval",
-    "ndcg": "ranking",
-    "micro f1": "named_entity_recognition",
-    "rougel": "generation",
-    "sent-transformer": "generation",
-    "multilingual-sent-transformer": "generation",
-    "bleu": "generation",
-    "jp-bleu": "generation",
 }
 
 FIELD_ORDER: tuple[str, ...] = (
@@ -99,9 +94,10 @@ def _field_error(field: str, detail: str) -> PydanticCustomError:
     return PydanticCustomError("shopbench_field", "{detail}", {"field": field, "detail": detail})
 
 
-def _check_known(kind: str, value: str, known: tuple[str, ...]) -> str:
-    if value not in known:
-        raise _field_error(kind, f"unknown {kind} {value!r} (known: {', '.join(known)})")
+def _check_known(field: str, value: str, known: Registry[str] | tuple[str, ...]) -> str:
+    if value not in known:  # the message every registry gives: did-you-mean and the known names
+        kind = known.kind if isinstance(known, Registry) else field
+        raise _field_error(field, str(UnknownNameError(kind, value, known)))
     return value
 
 
@@ -169,10 +165,10 @@ class Question(BaseModel):
         problem = _gold_type_problem(self.task_type, self.output_field)
         if problem:
             raise _field_error("output_field", problem)
-        if METRIC_TASK_TYPES[self.metric] != self.task_type:
+        if METRICS[self.metric] != self.task_type:
             raise _field_error(
                 "metric",
-                f"metric {self.metric!r} scores {METRIC_TASK_TYPES[self.metric]!r} questions, "
+                f"metric {self.metric!r} scores {METRICS[self.metric]!r} questions, "
                 f"not {self.task_type!r}",
             )
         if self.is_multiple_choice != (self.task_type == "multiple-choice"):

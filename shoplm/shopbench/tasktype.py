@@ -31,14 +31,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shoplm.shopbench.records import TASK_TYPES
 
-MULTIPLE_CHOICE, RANKING, RETRIEVAL, NER, GENERATION = (
-    "multiple-choice",
-    "ranking",
-    "retrieval",
-    "named_entity_recognition",
-    "generation",
-)
+MULTIPLE_CHOICE, RANKING, RETRIEVAL, NER, GENERATION = TASK_TYPES
 
 
 @dataclass(frozen=True)
@@ -48,6 +43,9 @@ class Rule:
     name: str
     task_type: str
     matches: Callable[[str, bool], bool]
+
+    def __post_init__(self) -> None:
+        TASK_TYPES.check(self.task_type)
 
 
 def _regex(*patterns: str) -> Callable[[str, bool], bool]:

@@ -33,7 +33,6 @@ from .mmlu import read_mmlu
 from .registry import (
     SAMPLE_DIRS,
     SOURCES,
-    UnknownSourceError,
     get_reader,
     read_source,
     sample_path,
@@ -45,7 +44,6 @@ __all__ = [
     "SOURCES",
     "ReadResult",
     "SourceError",
-    "UnknownSourceError",
     "format_prev_items",
     "get_reader",
     "parse_prev_items",

@@ -32,6 +32,8 @@ from typing import Any, Literal
 import pandas as pd
 from tqdm import tqdm
 
+from shoplm.errors import UserError
+
 from .utf8 import undecodable, undecodable_field
 
 ErrorPolicy = Literal["raise", "skip"]
@@ -45,7 +47,7 @@ ROW_INDEX = "row index"
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
-class SourceError(ValueError):
+class SourceError(UserError, ValueError):
     """A malformed row or file; the message names the file, the row and the field."""
 
     def __init__(

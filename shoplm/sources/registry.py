@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from shoplm.suggest import did_you_mean
+from shoplm.registry import Registry
 
 from .alpaca import read_alpaca
 from .amazon_m2 import read_amazon_m2_products, read_amazon_m2_sessions
@@ -18,45 +18,28 @@ from .reviews2023 import read_reviews2023, read_reviews2023_meta
 
 Reader = Callable[..., ReadResult]
 
-SOURCES: dict[str, Reader] = {
-    "esci": read_esci,
-    "amazon_m2_sessions": read_amazon_m2_sessions,
-    "amazon_m2_products": read_amazon_m2_products,
-    "reviews2023": read_reviews2023,
-    "reviews2023_meta": read_reviews2023_meta,
-    "ecinstruct": read_ecinstruct,
-    "mmlu": read_mmlu,
-    "alpaca": read_alpaca,
-}
-
+SOURCES: Registry[Reader] = Registry("source")
 # Folder under data/sample/ holding each source's sample, laid out like the publisher's files.
-SAMPLE_DIRS: dict[str, str] = {
-    "esci": "esci",
-    "amazon_m2_sessions": "amazon_m2",
-    "amazon_m2_products": "amazon_m2",
-    "reviews2023": "reviews2023",
-    "reviews2023_meta": "reviews2023",
-    "ecinstruct": "ecinstruct",
-    "mmlu": "mmlu/data",
-    "alpaca": "alpaca",
-}
+SAMPLE_DIRS: dict[str, str] = {}
+for _name, _reader, _sample_dir in (
+    ("esci", read_esci, "esci"),
+    ("amazon_m2_sessions", read_amazon_m2_sessions, "amazon_m2"),
+    ("amazon_m2_products", read_amazon_m2_products, "amazon_m2"),
+    ("reviews2023", read_reviews2023, "reviews2023"),
+    ("reviews2023_meta", read_reviews2023_meta, "reviews2023"),
+    ("ecinstruct", read_ecinstruct, "ecinstruct"),
+    ("mmlu", read_mmlu, "mmlu/data"),
+    ("alpaca", read_alpaca, "alpaca"),
+):
+    SOURCES.add(_name, _reader)
+    SAMPLE_DIRS[_name] = _sample_dir
 
 DEFAULT_SAMPLE_ROOT = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
-class UnknownSourceError(LookupError):
-    """An unknown source name; the message lists the known ones."""
-
-
 def get_reader(name: str) -> Reader:
-    """The reader registered under ``name``; a typo fails with the known names."""
-    try:
-        return SOURCES[name]
-    except KeyError:
-        hint = did_you_mean(name, SOURCES)
-        raise UnknownSourceError(
-            f"unknown source {name!r}; known sources: {sorted(SOURCES)}.{hint}"
-        ) from None
+    """The reader registered under ``name``; an unknown name raises ``UnknownNameError``."""
+    return SOURCES.get(name)
 
 
 def sample_path(name: str, root: str | Path | None = None) -> Path:

@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from shoplm.training.settings import LoraSettings, OptimizationSettings
+from shoplm.training.settings import LoraSettings, OptimizationSettings, check_target_modules
 
 Launch = Literal["single", "ddp", "fsdp", "deepspeed"]
 SHARDED = ("fsdp", "deepspeed")  # engines that shard the weights themselves
@@ -148,9 +148,17 @@ def lora_config(lora: LoraSettings) -> Any:
                       target_modules=lora.target_modules, bias="none", task_type="CAUSAL_LM")
 
 
-def add_lora(model: Any, lora: LoraSettings) -> Any:
-    """A fresh trainable LoRA adapter on every targeted Linear (``all-linear``: all but the lm_head)."""
+def add_lora(model: Any, lora: LoraSettings, key: str = "train: lora.target_modules") -> Any:
+    """A fresh trainable LoRA adapter on every targeted Linear (``all-linear``: all but the lm_head).
+
+    Listed target modules are checked against the model's Linear layers first, so a wrong name fails
+    as a params error naming ``key`` rather than as peft's ValueError deep in the stage.
+    """
+    import torch
     from peft import get_peft_model
+
+    linear = (name for name, module in model.named_modules() if isinstance(module, torch.nn.Linear))
+    check_target_modules(lora.target_modules, linear, key)
 
     # peft upcasts bf16 adapters to fp32 by default (steadier updates); sharded engines need one dtype
     return get_peft_model(model, lora_config(lora), autocast_adapter_dtype=launch_kind() not in SHARDED)

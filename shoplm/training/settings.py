@@ -11,11 +11,16 @@ made) and ``dpo.adapters``, keyed by the SFT adapter a preference run starts fro
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import importlib
+import re
+from collections.abc import Iterable
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from shoplm.errors import keyed_problems
+from shoplm.registry import Registry, UnknownNameError, did_you_mean
 from shoplm.training.rejection_sources import REJECTION_SOURCES
 
 
@@ -23,18 +28,97 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# --- names that transformers and trl accept ------------------------------------------------------------
+# Filled from the libraries themselves on first use, so the lists follow the installed versions and
+# importing this module (and shoplm.config) does not import torch; validating a train or dpo section does.
+
+def _add_enum(registry: Registry[str], module: str, enum: str) -> None:
+    for member in getattr(importlib.import_module(module), enum):
+        registry.add(member.value, member.value, doc=f"{module}.{enum}.{member.name}")
+
+
+def _load_dpo_losses() -> None:
+    # trl 1.16 has no enum of its DPO losses; DPOConfig declares them in the help of `loss_type`
+    # (the text its CLI prints), and DPOTrainer refuses any other name only once training starts.
+    from trl import DPOConfig
+
+    field = next(f for f in dataclasses.fields(DPOConfig) if f.name == "loss_type")
+    for name in re.findall(r"`'(\w+)'`", field.metadata["help"]):
+        DPO_LOSSES.add(name, name, doc="trl DPOConfig.loss_type")
+
+
+OPTIMIZERS: Registry[str] = Registry(
+    "transformers optimizer", loader=lambda: _add_enum(OPTIMIZERS, "transformers.training_args", "OptimizerNames"))
+LR_SCHEDULERS: Registry[str] = Registry(
+    "transformers lr scheduler", loader=lambda: _add_enum(LR_SCHEDULERS, "transformers.trainer_utils", "SchedulerType"))
+DPO_LOSSES: Registry[str] = Registry("trl DPO loss", loader=_load_dpo_losses)
+
+
+# --- LoRA target modules ---------------------------------------------------------------------------------
+
+ALL_LINEAR = "all-linear"
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*")
+
+
+def _target_modules_form(value: str | list[str]) -> str | list[str]:
+    """``all-linear`` or a non-empty list of module names (peft matches each as a name suffix)."""
+    if isinstance(value, str):
+        if value != ALL_LINEAR:
+            raise ValueError(f"{value!r}: use {ALL_LINEAR!r} or a list of Linear module names such as "
+                             "[q_proj, v_proj]")
+        return value
+    if not value:
+        raise ValueError(f"an empty list adapts nothing; use {ALL_LINEAR!r} or name Linear modules")
+    bad = [name for name in value if not _MODULE_NAME.fullmatch(name)]
+    if bad:
+        raise ValueError(f"{bad}: not module names (letters, digits, '_' and '.' between parts)")
+    return value
+
+
+TargetModules = Annotated[str | list[str], AfterValidator(_target_modules_form)]
+
+
+def check_target_modules(target_modules: str | list[str], linear_names: Iterable[str], key: str) -> None:
+    """Every listed target must end the name of a Linear layer of the model (how peft matches it).
+
+    ``linear_names`` are the model's Linear module names (``model.layers.0.self_attn.q_proj``). The
+    model is only known in the train stage, so this runs there; the error names the params ``key``.
+    """
+    if target_modules == ALL_LINEAR:
+        return
+    names = list(linear_names)
+    suffixes = sorted({part for name in names for part in _suffixes(name)})
+    missing = [t for t in target_modules if not any(n == t or n.endswith("." + t) for n in names)]
+    if missing:
+        from shoplm.config import ParamsError  # config imports this module
+
+        shown = sorted({name.rsplit(".", 1)[-1] for name in names})
+        hint = did_you_mean(missing[0], suffixes)
+        raise ParamsError(f"{key}: {missing} match no Linear layer of the base model.{hint} "
+                          f"Its Linear layers end in: {', '.join(shown)}")
+
+
+def _suffixes(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
 class LoraSettings(_Strict):
     r: int = Field(64, ge=1, description="LoRA rank (seed 003: 64).")
     alpha: int = Field(32, ge=1, description="LoRA alpha (seed 003: 32).")
     dropout: float = Field(0.05, ge=0, lt=1, description="LoRA dropout (seed 003: 0.05).")
-    target_modules: str | list[str] = Field("all-linear", description="Linear layers to adapt (seed: all).")
+    target_modules: TargetModules = Field(ALL_LINEAR, description="Linear layers to adapt: all-linear (every "
+                                          "Linear but the lm_head; seed 003) or module names, e.g. [q_proj, "
+                                          "v_proj], checked against the base model in the train stage.")
 
 
 class OptimizationSettings(_Strict):
     """What SFT and DPO share: optimizer, schedule, batch shape, precision, checkpoints."""
 
-    optimizer: str = Field("adamw_torch", description="A transformers `optim` name (seed 003: AdamW).")
-    lr_scheduler: str = Field("cosine", description="A transformers scheduler name (seed 003: cosine).")
+    optimizer: OPTIMIZERS.validated() = Field(  # type: ignore[valid-type]
+        "adamw_torch", description="A transformers `optim` name (OptimizerNames; seed 003: AdamW).")
+    lr_scheduler: LR_SCHEDULERS.validated() = Field(  # type: ignore[valid-type]
+        "cosine", description="A transformers scheduler name (SchedulerType; seed 003: cosine).")
     learning_rate: float = Field(2e-4, gt=0)
     weight_decay: float = Field(0.01, ge=0)
     warmup_steps: int = Field(10, ge=0)
@@ -89,7 +173,8 @@ class DPOHyperparameters(OptimizationSettings):
 
     learning_rate: float = Field(5e-6, gt=0, description="Far below SFT: DPO only nudges the adapter.")
     beta: float = Field(0.1, gt=0, description="DPO temperature: how far from the SFT reference to move.")
-    loss_type: str = Field("sigmoid", description="A trl DPO loss: sigmoid (DPO), ipo, hinge, robust, ...")
+    loss_type: DPO_LOSSES.validated() = Field(  # type: ignore[valid-type]
+        "sigmoid", description="A trl DPO loss: sigmoid (DPO), ipo, hinge, robust, ... (DPOConfig.loss_type).")
     max_seq_len: int = Field(3072, ge=16, description="Longest prompt + answer; longer pairs are truncated.")
     rejected: RejectedAnswers = Field(default_factory=RejectedAnswers)
 
@@ -113,13 +198,15 @@ def _check_overrides(adapters: dict[str, AdapterSpec], defaults: OptimizationSet
     for name, adapter in adapters.items():
         try:
             adapter.hyperparameters(defaults)
-        except ValidationError as exc:  # name the adapter and the key; ctx["loc"] lets config.py find its line
-            first = exc.errors()[0]
-            key = ".".join(str(part) for part in first["loc"])
-            reason = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-            raise PydanticCustomError("adapter_overrides", "adapter '{adapter}' overrides: {key}: {reason}",
-                                      {"adapter": name, "key": key, "reason": reason,
-                                       "loc": ("adapters", name, "overrides", *first["loc"])}) from None
+        except ValidationError as exc:  # each problem at its own key under the adapter's overrides
+            raise keyed_problems([(("adapters", name, "overrides", *err["loc"]), _override_problem(name, err))
+                                  for err in exc.errors()]) from None
+
+
+def _override_problem(adapter: str, err: Any) -> str:
+    key = ".".join(str(part) for part in err["loc"])
+    reason = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
+    return f"adapter {adapter!r} overrides: {key}: {reason}"
 
 
 class TrainSection(_Strict):
@@ -146,8 +233,7 @@ class DPOSection(_Strict):
 
 
 def select_adapter(adapters: dict[str, AdapterSpec], name: str, section: str) -> AdapterSpec:
-    """``adapters[name]``, or a KeyError naming the adapters the section does define."""
+    """``adapters[name]``, or an ``UnknownNameError`` naming the adapters the section does define."""
     if name not in adapters:
-        known = ", ".join(sorted(adapters)) or "none"
-        raise KeyError(f"{section}.adapters has no adapter {name!r} (defined: {known})")
+        raise UnknownNameError(f"{section}.adapters entry", name, adapters)
     return adapters[name]

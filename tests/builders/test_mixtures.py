@@ -79,7 +79,7 @@ def test_manifest_counts_add_up(sample_frames, eval_questions, tmp_path) -> None
 
 
 def test_unknown_builder_is_refused_with_suggestions() -> None:
-    with pytest.raises(ValidationError, match="Did you mean esci-query-ranking") as info:
+    with pytest.raises(ValidationError, match="Did you mean 'esci-query-ranking'") as info:
         MixtureSpec(seed=1, builders={"esci-query-rankng": 10})
     assert "esci-brand-mc" in str(info.value)  # the known builders are listed
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from shoplm.config import ParamsError
+from shoplm.registry import UnknownNameError
 from tasks import build, ingest
 
 from .conftest import SAMPLE_QUESTIONS
@@ -119,7 +120,7 @@ def test_build_without_eval_sets_warns(project: Path, capsys: pytest.CaptureFixt
 
 
 def test_unknown_mixture_and_bad_params_fail_clearly(project: Path) -> None:
-    with pytest.raises(KeyError, match="known: v9b"):
+    with pytest.raises(UnknownNameError, match="unknown params.yaml build.mixtures entry 'v10'. Known: v9b"):
         build.main(["v10"])
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["ingest"]["sources"]["esci"]["limt"] = 3

@@ -12,7 +12,8 @@ from shoplm.inference import (
     get_backend_class,
     register_backend,
 )
-from shoplm.inference.backends import DUMMY_ANSWERS, DummyBackend, EchoBackend, plan_batches
+from shoplm.inference.backends import BACKENDS, DUMMY_ANSWERS, DummyBackend, EchoBackend, plan_batches
+from shoplm.registry import UnknownNameError
 from shoplm.shopbench.prompts import build_messages
 
 
@@ -27,15 +28,21 @@ def test_builtin_backends_are_registered() -> None:
 
 
 def test_unknown_backend_lists_known_names_and_suggests_one() -> None:
-    with pytest.raises(ValueError, match=r"Did you mean 'transformers'\?") as error:
+    with pytest.raises(UnknownNameError, match=r"Did you mean 'transformers'\?") as error:
         get_backend_class("transformer")
     assert "dummy" in str(error.value) and "echo" in str(error.value)
-    with pytest.raises(ValueError, match="Unknown inference backend 'zzz'; known: "):
+    with pytest.raises(UnknownNameError, match="unknown inference backend 'zzz'. Known: dummy, echo, hf, "):
         create_backend("zzz")
 
 
+def test_backends_describe_themselves_for_help() -> None:
+    described = BACKENDS.describe()
+    assert described["dummy"] == "A fixed answer per task type; records what it was asked, for tests."
+    assert described["hf"] == described["transformers"]
+
+
 def test_register_backend_refuses_a_taken_name() -> None:
-    with pytest.raises(ValueError, match="already taken"):
+    with pytest.raises(ValueError, match="inference backend 'dummy' is registered twice"):
 
         @register_backend("dummy")
         class Other(GenerationBackend):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from shoplm.registry import UnknownNameError
 from shoplm.shopbench import embeddings
 from shoplm.shopbench.metrics import (
     METRIC_REGISTRY,
@@ -25,8 +26,8 @@ from shoplm.shopbench.records import METRICS
 
 def test_registry_holds_the_nine_metrics_and_rejects_unknown_names() -> None:
     assert list(METRIC_REGISTRY) == list(METRICS)
-    with pytest.raises(KeyError, match="unknown metric 'acc' \\(known: accuracy, hit rate@3"):
-        get_metric("acc")
+    with pytest.raises(UnknownNameError, match="unknown metric 'acuracy'. Did you mean 'accuracy'"):
+        get_metric("acuracy")
 
 
 def test_accuracy() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from shoplm.registry import UnknownNameError
 from shoplm.shopbench.parsers import (
     MAX_RESPONSE_CHARS,
     PARSERS,
@@ -139,7 +140,8 @@ def test_unicode_digits_follow_int() -> None:
 
 def test_registry_covers_every_task_type_and_rejects_unknown_names() -> None:
     assert set(PARSERS) == set(TASK_TYPES)
-    with pytest.raises(KeyError, match="known: multiple-choice, ranking"):
+    with pytest.raises(UnknownNameError, match="unknown parser for task type 'multichoice'. Did you mean "
+                       "'multiple-choice'"):
         get_parser("multichoice")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from shoplm.registry import UnknownNameError
 from shoplm.shopbench.prompts import (
     SYSTEM_PROMPT,
     build_messages,
@@ -36,9 +37,9 @@ def test_normalize_input_strips_trailing_spaces_only() -> None:
 
 
 def test_unknown_task_type_suggests_the_closest() -> None:
-    with pytest.raises(ValueError, match="Did you mean 'named_entity_recognition'"):
+    with pytest.raises(UnknownNameError, match="Did you mean 'named_entity_recognition'"):
         build_messages("q", "named_entity_recogniton")
-    with pytest.raises(ValueError, match="known: multiple-choice"):
+    with pytest.raises(UnknownNameError, match="unknown task type 'summarisation'.* Known: generation, "):
         system_prompt("summarisation")
 
 

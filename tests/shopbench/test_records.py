@@ -61,8 +61,8 @@ _DELETE = object()
 BAD_FIELDS = [
     # (task type, key, value, field named in the error, words in the error)
     ("multiple-choice", "metric", _DELETE, "metric", "missing"),
-    ("multiple-choice", "metric", "acc", "metric", "unknown metric 'acc' (known: accuracy, hit rate@3"),
-    ("multiple-choice", "task_type", "multichoice", "task_type", "unknown task_type 'multichoice'"),
+    ("multiple-choice", "metric", "acc", "metric", "unknown metric 'acc'. Known: accuracy, bleu, hit rate@3"),
+    ("multiple-choice", "task_type", "multichoice", "task_type", "unknown task type 'multichoice'. Did you mean 'multiple-choice'?"),
     ("multiple-choice", "track", "understanding-shopping-concepts", "track", "unknown track"),
     ("multiple-choice", "is_multiple_choice", "true", "is_multiple_choice", "valid boolean, got str"),
     ("multiple-choice", "is_multiple_choice", False, "is_multiple_choice", "task_type is 'multiple-choice'"),
@@ -99,7 +99,7 @@ def test_a_bad_field_names_file_line_and_field(
 
 def test_the_message_format(tmp_path, make_row, write_jsonl) -> None:
     path = write_jsonl(tmp_path / "x.jsonl", [make_row(metric="acc")])
-    with pytest.raises(RecordError, match=r"x\.jsonl:1: field 'metric': unknown metric 'acc' \(known: accuracy, "):
+    with pytest.raises(RecordError, match=r"x\.jsonl:1: field 'metric': unknown metric 'acc'\. Known: accuracy, "):
         load_questions(path)
 
 

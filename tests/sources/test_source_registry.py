@@ -4,9 +4,9 @@ import inspect
 
 import pytest
 
+from shoplm.registry import UnknownNameError
 from shoplm.sources import (
     SOURCES,
-    UnknownSourceError,
     get_reader,
     read_esci,
     read_source,
@@ -16,19 +16,20 @@ from shoplm.sources import (
 
 def test_lookup_and_default_sample():
     assert get_reader("esci") is read_esci
+    assert SOURCES.describe()["esci"] == "Read ESCI query-product judgements joined with product text."
     assert len(read_source("mmlu")) == 27
     assert len(read_source("alpaca", limit=2)) == 2
     assert sample_path("mmlu").parts[-2:] == ("mmlu", "data")
 
 
 def test_unknown_name_lists_known_ones():
-    with pytest.raises(UnknownSourceError) as info:
+    with pytest.raises(UnknownNameError) as info:
         get_reader("escii")
     message = str(info.value)
     assert "Did you mean 'esci'" in message
     for name in SOURCES:
         assert name in message
-    with pytest.raises(UnknownSourceError):
+    with pytest.raises(UnknownNameError):
         read_source("amazon_reviews")
 
 

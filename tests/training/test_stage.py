@@ -12,6 +12,7 @@ import torch
 import yaml
 
 from shoplm import config
+from shoplm.registry import UnknownNameError
 from shoplm.training.settings import DPOSection
 
 
@@ -106,7 +107,7 @@ def test_unknown_adapter_and_missing_mixture(workspace, monkeypatch):
     import tasks.train
 
     _enter(monkeypatch, workspace.root, workspace.uri)
-    with pytest.raises(KeyError, match="defined: v7, v8"):
+    with pytest.raises(UnknownNameError, match="unknown train.adapters entry 'v9'. Known: v7, v8"):
         tasks.train.main(["v9"])
     params = workspace.root / "params.yaml"
     original = params.read_text()
