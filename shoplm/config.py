@@ -20,6 +20,7 @@ from shoplm.inference.backends import BACKENDS
 from shoplm.inference.generation import GenerationSettings
 from shoplm.merging.settings import MergeSection, SearchSection
 from shoplm.modeling import TinyModelSpec
+from shoplm.modeling.fit import ModelShape, group_size_problems, tensor_parallel_problems
 from shoplm.quantization.settings import QuantizeSection
 from shoplm.registry import UnknownNameError
 from shoplm.training.settings import DPOSection, TrainSection
@@ -34,9 +35,23 @@ class StrictModel(BaseModel):
 class BaseSection(StrictModel):
     """Stage ``base``: the model every later stage starts from."""
 
-    model: str = Field("tiny", description='"tiny" builds the local test model; else a local path or hub id.')
+    model: str = Field("tiny", description='"tiny" builds the local test model; a packaged GGUF name '
+                       '(smollm2-135m-instruct) or a local .gguf file is converted; else a local folder or hub id.')
+    dtype: Literal["float32", "bfloat16", "float16"] = Field(
+        "float32", description="Weight dtype a GGUF conversion writes (the tiny model has tiny.dtype; a "
+        "folder or hub id is used as it is).")
     allow_download: bool = Field(False, description="Let a hub id download; off by default (offline runs).")
     tiny: TinyModelSpec = Field(default_factory=TinyModelSpec, description="Spec of the locally built model.")
+
+    def known_shape(self) -> ModelShape | None:
+        """The model's dimensions when known before stage base runs (tiny, a packaged GGUF), else None."""
+        from shoplm.modeling.gguf import PACKAGED_GGUF
+
+        if self.model == "tiny":
+            spec = self.tiny
+            return ModelShape(hidden_size=spec.hidden_size, intermediate_size=spec.intermediate_size,
+                              num_heads=spec.num_heads, num_kv_heads=spec.num_kv_heads, head_dim=spec.head_dim)
+        return PACKAGED_GGUF.get(self.model).shape if self.model in PACKAGED_GGUF else None
 
 
 class EvaluateSection(StrictModel):
@@ -114,6 +129,35 @@ class Params(StrictModel):
         if problems:
             raise keyed_problems(problems)
         return self
+
+    @model_validator(mode="after")
+    def _check_base_model_fits(self) -> Params:
+        """A group size or tensor-parallel degree the base model cannot take fails at the key that sets it."""
+        shape = self.base.known_shape()
+        if shape is None:  # a folder or hub id: stage base checks it once the config is on disk
+            return self
+        problems = base_model_misfits(shape, self.base.model, self.evaluate, self.quantize)
+        if problems:
+            raise keyed_problems(problems)
+        return self
+
+
+def base_model_misfits(shape: ModelShape, model: str, evaluate: EvaluateSection, quantize: QuantizeSection
+                       ) -> list[tuple[tuple[str, str], str]]:
+    """(params key, why) for each setting the base model cannot take: the tensor-parallel degrees of
+    serving and of the quantized model, and the group size on the quantized model's shards. The MLP
+    width is padded as stage quantize pads it (``pad_intermediate_to``, else the next multiple of
+    group size x tensor parallel), so only widths that padding cannot change can fail."""
+    from shoplm.quantization.padding import padded_size
+
+    problems = [(("evaluate", "tensor_parallel_size"), m)
+                for m in tensor_parallel_problems(shape, evaluate.tensor_parallel_size, model)]
+    problems += [(("quantize", "tensor_parallel_size"), m)
+                 for m in tensor_parallel_problems(shape, quantize.tensor_parallel_size, model)]
+    padded = quantize.pad_intermediate_to or padded_size(shape.intermediate_size, quantize.pad_multiple)
+    problems += [(("quantize", "group_size"), m) for m in group_size_problems(
+        shape, quantize.group_size, quantize.tensor_parallel_size, padded, model)]
+    return problems
 
 
 class ParamsError(UserError, ValueError):

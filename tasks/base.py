@@ -2,9 +2,17 @@
 
 - ``base.model: tiny``: build the tiny Qwen2 (tokenizer trained on data/corpus, seeded init, short
   pre-training), deterministically, in a minute on 2 CPU cores.
+- a GGUF file, packaged (``base.model: smollm2-135m-instruct``, the ``smol`` profile) or local
+  (``base.model: path/to/model.gguf``): convert it into a normal model folder (safetensors in
+  ``base.dtype``, tokenizer with its special tokens fixed, chat template) and record the file's sha256,
+  the package version and the parameter count in ``models/base/gguf_conversion.json``.
 - anything else (a local folder or a hub id such as Qwen/Qwen2-72B-Instruct): check it exists locally and
   write ``models/base/base_model.json`` recording where it is and its architecture. Nothing is downloaded
   unless the profile sets ``base.allow_download: true``.
+
+Then the model's dimensions are checked against ``quantize.group_size`` and the tensor-parallel
+degrees (``evaluate``, ``quantize``) (params load already checks the models whose dimensions are known in
+advance; this catches the others), so a misfit fails here, not hours later in quantization or serving.
 """
 
 from __future__ import annotations
@@ -12,11 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import time
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, BaseSection, load_section
-from shoplm.modeling import BASE_RECORD_FILE, build_tiny_base, record_base_model
+from shoplm.config import PARAMS_FILE, BaseSection, ParamsError, base_model_misfits, load_section
+from shoplm.modeling import BASE_RECORD_FILE, build_tiny_base, record_base_model, resolve_stage_model
+from shoplm.modeling.fit import ModelShape
+from shoplm.modeling.gguf import CONVERSION_RECORD_FILE, GGUFConversionError, convert_gguf, is_gguf_source
 from tasks._runner import run
 
 OUT_DIR = Path("models/base")
@@ -31,6 +42,15 @@ def _numbers(summary: dict, prefix: str = "") -> dict[str, float]:
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             out[tracking.metric_name(f"{prefix}{key}")] = float(value)
     return out
+
+
+def check_fit(model_dir: Path, model: str, params_path: Path) -> None:
+    """The model's config against the tensor-parallel and group-size settings; a misfit is a params error."""
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    problems = base_model_misfits(ModelShape.from_config(config), model, load_section("evaluate", params_path),
+                                  load_section("quantize", params_path))
+    if problems:
+        raise ParamsError("\n".join(f"{params_path}: {'.'.join(key)}: {message}" for key, message in problems))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,19 +68,27 @@ def main(argv: list[str] | None = None) -> int:
     params = section.model_dump(mode="json")
     if section.model != "tiny":
         params.pop("tiny")  # unused for a real model; keep the run's params to what mattered
+    started = time.perf_counter()
     with tracking.stage_run("base", params, tags={"base_model": section.model}) as run_:
         import mlflow
 
         if section.model == "tiny":
             summary = build_tiny_base(section.tiny, args.out)
             mlflow.log_artifact(str(args.out / "build_summary.json"))
+        elif is_gguf_source(section.model):
+            try:
+                summary = convert_gguf(section.model, args.out, dtype=section.dtype)
+            except GGUFConversionError as exc:
+                raise ParamsError(f"{args.params}: base.model: {exc}") from None
+            mlflow.log_artifact(str(args.out / CONVERSION_RECORD_FILE))
         else:
             summary = record_base_model(section.model, args.out / BASE_RECORD_FILE,
                                         allow_download=section.allow_download, tensor_parallel=tensor_parallel)
             mlflow.log_artifact(str(args.out / BASE_RECORD_FILE))
-        mlflow.log_metrics(_numbers(summary))
+        check_fit(resolve_stage_model(args.out), section.model, args.params)
+        mlflow.log_metrics({**_numbers(summary), "seconds": time.perf_counter() - started})
     print(json.dumps({k: v for k, v in summary.items() if not isinstance(v, dict)}, indent=2, default=str))
-    print(f"base model → {args.out}/ (MLflow run {run_.info.run_id})")
+    print(f"base model → {args.out}/ in {time.perf_counter() - started:.0f} s (MLflow run {run_.info.run_id})")
     return 0
 
 

@@ -1,4 +1,8 @@
-"""Repository-wide test setup: offline, one OpenMP thread, the tiny base model built once per session.
+"""Repository-wide test setup: offline, one OpenMP thread, the base models built once per session.
+
+``tiny_base_dir`` (the test double, seconds) serves nearly every test; ``smol_base_dir`` (the real
+SmolLM2-135M-Instruct converted from its GGUF file, a minute or more) serves the few slow tests that
+need a real language model.
 
 The environment is set at import, before any test module imports torch or huggingface_hub, so it
 holds for the whole session: nothing is downloaded, and tiny-model CPU work runs 5-10x faster and
@@ -63,4 +67,31 @@ def tiny_base_dir(tmp_path_factory: pytest.TempPathFactory, tiny_base_spec) -> P
 
     out = tmp_path_factory.mktemp("tiny_base")
     build_tiny_base(tiny_base_spec, out, progress=False)
+    return out
+
+
+#: The packaged GGUF model that the ``smol`` profile converts.
+SMOL_MODEL = "smollm2-135m-instruct"
+
+
+@pytest.fixture(scope="session")
+def smol_gguf_file() -> Path:
+    """The packaged SmolLM2 GGUF file; the test skips when the package or the gguf reader is absent."""
+    pytest.importorskip("gguf", reason="gguf is needed to read GGUF files (make install puts it in .venv)")
+    from shoplm.modeling import BaseModelNotFound
+    from shoplm.modeling.gguf import locate_gguf
+
+    try:
+        return locate_gguf(SMOL_MODEL)[0]
+    except BaseModelNotFound as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def smol_base_dir(tmp_path_factory: pytest.TempPathFactory, smol_gguf_file: Path) -> Path:
+    """SmolLM2-135M-Instruct converted once per session (fp32), as stage base writes it. Read-only."""
+    from shoplm.modeling.gguf import convert_gguf
+
+    out = tmp_path_factory.mktemp("smol_base")
+    convert_gguf(SMOL_MODEL, out, dtype="float32")
     return out

