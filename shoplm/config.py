@@ -66,17 +66,6 @@ class EvaluateSection(StrictModel):
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
 
 
-SECTIONS: dict[str, type[BaseModel]] = {
-    "base": BaseSection,
-    "ingest": IngestSettings,
-    "build": BuildSettings,
-    "evaluate": EvaluateSection,
-    "train": TrainSection,
-    "dpo": DPOSection,
-    "merge": MergeSection,
-    "search": SearchSection,
-    "quantize": QuantizeSection,
-}
 
 
 def validate_eval_sets(value: Any) -> dict[str, str]:
@@ -101,9 +90,8 @@ class Params(StrictModel):
     evaluate: EvaluateSection
     train: TrainSection
     dpo: DPOSection
-    # Optional until every profile carries them (an absent section means: no specs, no grids).
-    merge: MergeSection = Field(default_factory=MergeSection)
-    search: SearchSection = Field(default_factory=SearchSection)
+    merge: MergeSection
+    search: SearchSection
     quantize: QuantizeSection
 
     @field_validator("eval_sets")
@@ -126,6 +114,13 @@ class Params(StrictModel):
             if name not in self.train.adapters:
                 problems.append((("dpo", "adapters", name), "DPO continues the SFT adapter of the same name: "
                                  + str(UnknownNameError("train.adapters entry", name, self.train.adapters))))
+        # Merges read trained adapters: models/adapters/<name>/ of a train adapter, or <name>-dpo of a DPO one.
+        trained = [*self.train.adapters, *(f"{name}-dpo" for name in self.dpo.adapters)]
+        merges = [(("merge", "specs", spec), self.merge.specs[spec].adapters) for spec in self.merge.specs]
+        merges += [(("search", "grids", grid), self.search.grids[grid].adapters) for grid in self.search.grids]
+        for key, adapters in merges:
+            problems += [((*key, "adapters", name), str(UnknownNameError("trained adapter", name, trained)))
+                         for name in adapters if name not in trained]
         if problems:
             raise keyed_problems(problems)
         return self
@@ -158,6 +153,11 @@ def base_model_misfits(shape: ModelShape, model: str, evaluate: EvaluateSection,
     problems += [(("quantize", "group_size"), m) for m in group_size_problems(
         shape, quantize.group_size, quantize.tensor_parallel_size, padded, model)]
     return problems
+
+
+# Stage section name → its model: the fields of Params, so a new stage's section is one field there.
+SECTIONS: dict[str, type[BaseModel]] = {
+    name: field.annotation for name, field in Params.model_fields.items() if name != "eval_sets"}
 
 
 class ParamsError(UserError, ValueError):

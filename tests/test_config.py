@@ -49,10 +49,29 @@ def test_real_profile_holds_only_what_differs():
 @pytest.mark.parametrize("name", available(PROFILES))
 def test_a_profile_sets_only_values_that_differ_from_the_defaults(name):
     defaults = resolve("defaults", profiles_dir=PROFILES)
+    replaced = _replaced_paths(read_layer(PROFILES / f"{name}.yaml"))  # restated on purpose: the whole mapping
     repeated = [key for key, value, origin in resolve(name, profiles_dir=PROFILES).leaves()
                 if origin is not None and origin.source.endswith(f"{name}.yaml")
+                and not any(key == p or key.startswith(p + ".") for p in replaced)
                 and any(k == key and v == value for k, v, _ in defaults.leaves())]
     assert not repeated, f"profiles/{name}.yaml repeats default values: {repeated}"
+
+
+def _replaced_paths(node, path=""):
+    """Dotted paths of the mappings a profile tags !replace."""
+    found = []
+    for key, value in (node.items() if isinstance(node, dict) else []):
+        dotted = f"{path}.{key}" if path else str(key)
+        if getattr(getattr(value, "tag", None), "value", None) == "!replace":
+            found.append(dotted)
+        found += _replaced_paths(value, dotted)
+    return found
+
+
+def _tiny_params() -> str:
+    """The tiny profile as `shoplm profile use tiny` writes it (the tests below edit its text)."""
+    resolved = resolve("tiny", profiles_dir=PROFILES)
+    return resolved.render(params_header("tiny", [str(Path(s).relative_to(REPO)) for s in resolved.layers]))
 
 
 @pytest.fixture
@@ -80,7 +99,8 @@ def test_replaced_mapping_error_names_the_entry_line(profiles_dir):
 
 def test_replace_tag_replaces_a_mapping_and_plain_mappings_merge(profiles_dir):
     (profiles_dir / "one.yaml").write_text("train:\n  adapters: !replace\n    v7: {mixture: v7, seed: 7}\n"
-                                           "dpo:\n  adapters: !replace {}\n")
+                                           "dpo:\n  adapters: !replace {}\n"
+                                           "merge:\n  specs: !replace {}\nsearch:\n  grids: !replace {}\n")
     (profiles_dir / "more.yaml").write_text("train:\n  adapters:\n    v9b: {mixture: v9b, seed: 29}\n")
     one = resolve("one", profiles_dir=profiles_dir).data()
     assert list(one["train"]["adapters"]) == ["v7"] and one["dpo"]["adapters"] == {}
@@ -121,7 +141,7 @@ def _write(tmp_path, text):
 
 
 def test_unknown_key_fails_naming_key_and_line(tmp_path):
-    text = (REPO / "params.yaml").read_text().replace("    batch_size: 16", "    batch_sise: 16", 1)
+    text = _tiny_params().replace("    batch_size: 16", "    batch_sise: 16", 1)
     path = _write(tmp_path, text)
     line = text.splitlines().index("    batch_sise: 16") + 1
     with pytest.raises(ParamsError) as err:
@@ -132,7 +152,7 @@ def test_unknown_key_fails_naming_key_and_line(tmp_path):
 
 
 def test_mistyped_value_fails_naming_key(tmp_path):
-    text = (REPO / "params.yaml").read_text().replace("  allow_download: false", "  allow_download: maybe", 1)
+    text = _tiny_params().replace("  allow_download: false", "  allow_download: maybe", 1)
     with pytest.raises(ParamsError, match=r"params.yaml:\d+: base.allow_download: Input should be a valid boolean"):
         load_params(_write(tmp_path, text))
 
@@ -143,7 +163,7 @@ def test_mistyped_value_fails_naming_key(tmp_path):
 ])
 def test_bad_adapter_override_names_its_own_line(tmp_path, override, key, reason):
     """Not the line of `train:`: the line of the key inside the adapter's overrides block."""
-    text = (REPO / "params.yaml").read_text().replace(
+    text = _tiny_params().replace(
         "    v8: {mixture: v8, seed: 8}\n",
         f"    v8:\n      mixture: v8\n      seed: 8\n      overrides:\n        max_steps: 3\n{override}\n", 1)
     path = _write(tmp_path, text)
@@ -156,7 +176,7 @@ def test_bad_adapter_override_names_its_own_line(tmp_path, override, key, reason
 
 
 def test_tiny_spec_rejects_sizes_4bit_groups_do_not_divide(tmp_path):
-    text = (REPO / "params.yaml").read_text().replace("    hidden_size: 256", "    hidden_size: 200", 1)
+    text = _tiny_params().replace("    hidden_size: 256", "    hidden_size: 200", 1)
     with pytest.raises(ParamsError, match="base.tiny"):
         load_section("base", _write(tmp_path, text))
 
@@ -169,7 +189,7 @@ def test_unknown_section_and_missing_section(tmp_path):
 
 
 def _broken(tmp_path, *replacements):
-    text = (REPO / "params.yaml").read_text()
+    text = _tiny_params()
     for old, new in replacements:
         assert old in text, old
         text = text.replace(old, new, 1)
@@ -234,3 +254,18 @@ def test_profile_check_validates_every_profile_and_fails_on_a_bad_one(tmp_path, 
             "Known: dummy, echo, hf, transformers") in err
     assert "1 invalid profile(s)" in err and "Traceback" not in err
     assert main(["profile", "check", "good"]) == 0
+
+
+def test_merges_may_only_name_trained_adapters(tmp_path):
+    tiny = resolve("tiny", profiles_dir=PROFILES).data()
+    tiny["merge"]["specs"]["ensemble"]["adapters"] = {"v7": 0.5, "v9": 0.5}
+    tiny["search"]["grids"]["ensemble"]["adapters"] = {"v7-dpo": [1.0]}
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(tiny, sort_keys=False))
+    lines = path.read_text().splitlines()
+    with pytest.raises(ParamsError) as err:
+        load_params(path)
+    message = str(err.value)
+    assert (f"{path}:{_line(lines, 'v9: 0.5')}: merge.specs.ensemble.adapters.v9: unknown trained adapter 'v9'. "
+            "Known: v7, v7-dpo, v8") in message
+    assert "search.grids.ensemble" not in message  # v7-dpo exists: the defaults run DPO on v7

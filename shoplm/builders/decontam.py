@@ -118,7 +118,7 @@ def module_wording(module: ModuleType) -> tuple[Wording, tuple[str, ...]]:
 def builder_wording(name: str) -> Wording:
     """The fixed wording of builder ``name`` (empty for a name no registered builder has, or for a row
     built by an LLM)."""
-    spec = BUILDERS.get(name)
+    spec = BUILDERS.get(name) if name in BUILDERS else None
     if spec is None or spec.build is None:
         return ()
     module = inspect.getmodule(inspect.unwrap(spec.build))
