@@ -35,7 +35,7 @@ def test_padding_makes_qwen2_72b_fit_tp4_group128() -> None:
 
 def _smol_params(tmp_path: Path, **changes: tuple[str, str]) -> Path:
     """params.yaml with base.model set to the packaged SmolLM2, and more (key → (old, new) text)."""
-    text = (REPO / "profiles/tiny.yaml").read_text().replace("  model: tiny", f"  model: {SMOL}", 1)
+    text = (REPO / "profiles/defaults.yaml").read_text().replace("  model: tiny", f"  model: {SMOL}", 1)
     for old, new in changes.values():
         assert old in text
         text = text.replace(old, new, 1)
@@ -73,7 +73,7 @@ def test_stage_base_refuses_a_local_model_that_does_not_fit(tmp_path, monkeypatc
         "model_type": "llama", "hidden_size": 576, "intermediate_size": 1536, "num_attention_heads": 9,
         "num_key_value_heads": 3, "head_dim": 64}))
     params = tmp_path / "params.yaml"
-    params.write_text((REPO / "profiles/tiny.yaml").read_text().replace("  model: tiny", f"  model: {model}", 1)
+    params.write_text((REPO / "profiles/defaults.yaml").read_text().replace("  model: tiny", f"  model: {model}", 1)
                       .replace("  group_size: 64", "  group_size: 128", 1))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
@@ -85,7 +85,7 @@ def test_stage_base_refuses_a_local_model_that_does_not_fit(tmp_path, monkeypatc
 
 def test_the_tiny_model_is_checked_too(tmp_path) -> None:
     params = tmp_path / "params.yaml"
-    params.write_text((REPO / "profiles/tiny.yaml").read_text().replace(
+    params.write_text((REPO / "profiles/defaults.yaml").read_text().replace(
         "  tensor_parallel_size: 1", "  tensor_parallel_size: 3", 1))
     with pytest.raises(ParamsError, match=r"evaluate.tensor_parallel_size: 3 does not divide the 4 attention heads of tiny"):
         load_params(params)

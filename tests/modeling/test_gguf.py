@@ -97,7 +97,7 @@ def test_a_file_that_is_not_gguf_is_refused_naming_the_file(tmp_path) -> None:
 def test_stage_base_reports_an_unconvertible_file_in_one_line(tmp_path, monkeypatch, capsys) -> None:
     bad = _write_gguf(tmp_path / "pico.gguf", "pico-arch")
     params = tmp_path / "params.yaml"
-    params.write_text((REPO / "profiles/tiny.yaml").read_text().replace("  model: tiny", f"  model: {bad}", 1))
+    params.write_text((REPO / "profiles/defaults.yaml").read_text().replace("  model: tiny", f"  model: {bad}", 1))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     from tasks import base
@@ -205,18 +205,8 @@ def test_converted_folder_reloads_and_generates_like_the_gguf(smol_base_dir, smo
 
 def test_smol_profile_overrides_validate_when_merged(tmp_path) -> None:
     """profiles/smol.yaml over the defaults validates; its model fits its own group size and TP."""
-    defaults = REPO / "profiles" / ("defaults.yaml" if (REPO / "profiles/defaults.yaml").exists() else "tiny.yaml")
-    loader = type("Loader", (yaml.SafeLoader,), {})
-    loader.add_constructor("!replace", lambda load, node: {"__replace__": load.construct_mapping(node, deep=True)})
+    from shoplm.profiles import use_profile
 
-    def merge(base, over):
-        if isinstance(over, dict) and "__replace__" in over:
-            return over["__replace__"]
-        if isinstance(base, dict) and isinstance(over, dict):
-            return {**base, **{k: merge(base.get(k), v) for k, v in over.items()}}
-        return over
-
-    merged = merge(yaml.safe_load(defaults.read_text()), yaml.load((REPO / "profiles/smol.yaml").read_text(), loader))
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(merged))
+    use_profile("smol", target=tmp_path / "params.yaml", profiles_dir=REPO / "profiles")
     params = load_params(tmp_path / "params.yaml")
     assert params.base.model == SMOL and list(params.train.adapters) == ["v7"] and params.dpo.adapters == {}
