@@ -12,7 +12,6 @@ import math
 from pathlib import Path
 
 import pytest
-import yaml
 
 from shoplm.config import load_params
 from shoplm.modeling.base_model import BaseModelNotFound
