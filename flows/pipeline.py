@@ -26,8 +26,11 @@ from shoplm import tracking
 from shoplm.profiles import PARAMS_FILE, use_profile, write_params
 
 
-def dvc_stage_order(root: Path) -> list[str]:
-    """Every stage of the DAG (foreach/matrix items expanded) in an order that respects dependencies."""
+def dvc_stage_order(root: Path, dvcfile: str = "dvc.yaml") -> list[str]:
+    """Every stage of ``dvcfile`` (foreach/matrix items expanded) in an order that respects dependencies.
+
+    Other DVC files in the repository (arena/dvc.yaml, run by flows/arena.py) are left out.
+    """
     import networkx as nx
     from dvc.repo import Repo
 
@@ -37,7 +40,9 @@ def dvc_stage_order(root: Path) -> list[str]:
         # ties by name so the order is stable from one run to the next.
         order = nx.lexicographical_topological_sort(graph.reverse(copy=True), key=lambda s: s.addressing)
         # Data tracked with `dvc add` shows up as command-less stages: nothing to run.
-        return [stage.addressing for stage in order if getattr(stage, "cmd", None)]
+        own = (root / dvcfile).resolve()
+        return [stage.addressing for stage in order
+                if getattr(stage, "cmd", None) and Path(stage.dvcfile.path).resolve() == own]
 
 
 def _stage_env() -> dict[str, str]:
