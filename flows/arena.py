@@ -6,7 +6,7 @@ on one stage, and the stages' MLflow runs nest under the flow's parent run, here
 ``models/base`` the decoder classifier trains on) run first, when DVC finds them stale.
 
     python -m flows.arena                   # make arena
-    python -m flows.arena --force arena_classifier
+    python -m flows.arena --force arena_minilm arena_decoder
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def arena(force: list[str] | None = None) -> dict[str, str]:
     """Run the arena pipeline.
 
     Args:
-        force: arena stage names to re-run even if DVC finds them up to date ("arena_classifier" = all items).
+        force: arena stage names to re-run even if DVC finds them up to date.
     """
     logger = get_run_logger()
     root = tracking.repo_root()

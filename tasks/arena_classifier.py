@@ -1,4 +1,4 @@
-"""Stage ``arena_classifier``: one LoRA sequence classifier (3 labels) on the arena data.
+"""Stages ``arena_minilm``, ``arena_decoder`` (one per classifier): a LoRA sequence classifier (3 labels).
 
     python -m tasks.arena_classifier minilm [--params arena/params.yaml]
 

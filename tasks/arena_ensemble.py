@@ -2,7 +2,7 @@
 
     python -m tasks.arena_ensemble [--params arena/params.yaml]
 
-Reads each member's swap-TTA predictions (stage ``arena_classifier``). The blend weights and the
+Reads each member's swap-TTA predictions (stages ``arena_minilm``, ``arena_decoder``). The blend weights and the
 calibrator are fitted on the validation fold; the validation log loss reported for each is
 cross-fitted (fitted on the other groups of validation prompts, scored on the held-out ones), so it is
 not the loss they were fitted to. A calibrator is kept only if it lowers that loss. Writes
@@ -71,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
         weights = fit_ensemble_weights(valid, labels)
         mlflow.log_params({f"weight.{m}": f"{w:.4f}" for m, w in zip(section.members, weights)})
-        blended = clip(_cross_fitted_blend(valid, labels, folds), section.clip_eps)
-        ensemble = log_scores(labels, blended)
+        blended = _cross_fitted_blend(valid, labels, folds)
+        ensemble = log_scores(labels, clip(blended, section.clip_eps))
     with arena_run("ensemble+calibrated", params):
         candidates = {name: clip(cross_fitted(name, blended, labels, folds), section.clip_eps)
                       for name in ["none", *section.calibrations]}
@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         submission = clip(calibrator.transform(blend(test, weights)), section.clip_eps)
         write_submission(OUT_DIR / "submission.csv", split.test, submission)
         write_probabilities(out / "valid.csv", split.valid["id"], candidates[chosen])
-        plot = reliability_diagram(labels, {"ensemble": blended, f"calibrated ({chosen})": candidates[chosen]},
+        plot = reliability_diagram(labels, {"ensemble": clip(blended, section.clip_eps),
+                                            f"calibrated ({chosen})": candidates[chosen]},
                                    out / "reliability.png")
         mlflow.log_artifact(str(plot))
         mlflow.log_artifact(str(OUT_DIR / "submission.csv"))

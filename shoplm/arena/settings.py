@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from shoplm.arena.classifier import ClassifierSettings
 from shoplm.arena.postprocess import CALIBRATORS
@@ -51,8 +52,9 @@ class BaselinesSection(_Strict):
         for name, options in self.models.items():
             try:
                 ARENA_MODELS.get(name)(**options)
-            except TypeError as exc:  # an option the model does not take
-                raise ValueError(f"{name}: {exc}") from None
+            except TypeError as exc:  # an option the model does not take; ctx loc: the line of its name
+                raise PydanticCustomError("model_options", "{reason}", {"reason": str(exc).split(".", 1)[-1],
+                                                                        "loc": ("models", name)}) from None
         return self
 
 

@@ -16,8 +16,9 @@ import pandas as pd
 from shoplm.arena.data import TEXT_COLUMNS, joined
 
 HEADERS = {"prompt": "<prompt>", "response_a": "<response_a>", "response_b": "<response_b>"}
-#: Tokens kept back for the three headers and the model's special tokens.
-RESERVED_TOKENS = 24
+#: Tokens kept back beyond the headers' own: decoding a cut field and encoding it again can merge or
+#: split a token at the joins.
+MARGIN_TOKENS = 6
 
 
 def share_budget(lengths: list[int], budget: int, floor_fraction: float = 0.15) -> list[int]:
@@ -38,7 +39,10 @@ def share_budget(lengths: list[int], budget: int, floor_fraction: float = 0.15) 
 
 def battle_texts(frame: pd.DataFrame, tokenizer: Any, max_length: int) -> list[str]:
     """The classifier's input text of every battle, each at most ``max_length`` tokens once encoded."""
-    budget = max(max_length - RESERVED_TOKENS, 3)
+    # The headers, separators and special tokens, counted with this tokenizer (a tiny test tokenizer
+    # spends a dozen tokens on "<response_a>", a real one two or three).
+    overhead = len(tokenizer("\n".join(f"{h} " for h in HEADERS.values()))["input_ids"]) + MARGIN_TOKENS
+    budget = max(max_length - overhead, 3)
     texts = []
     for row in frame[list(TEXT_COLUMNS)].itertuples(index=False):
         fields = [tokenizer(joined(cell), add_special_tokens=False)["input_ids"] for cell in row]
