@@ -56,3 +56,15 @@ def test_swap_tta_is_exactly_symmetric_and_training_runs(tiny_base_dir):
     np.testing.assert_allclose(tta.sum(axis=1), 1, atol=1e-6)
     plain = model.predict_proba(frame)
     assert not np.allclose(plain, swap_probabilities(model.predict_proba(swap_sides(frame))), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_4bit_loading_trains_lora_over_nf4_weights(tiny_base_dir):
+    bnb = pytest.importorskip("bitsandbytes")
+    frame = _frame(2)
+    model = ARENA_MODELS.get("lora")(backbone=str(tiny_base_dir), max_length=64, batch_size=4,
+                                     load_in_4bit=True, progress=False).fit(frame)
+    assert sum(isinstance(m, bnb.nn.Linear4bit) for m in model.model.modules()) > 0
+    assert np.isfinite(model.losses_).all()
+    tta = model.predict_proba(frame, tta=True)
+    np.testing.assert_allclose(swap_probabilities(model.predict_proba(swap_sides(frame), tta=True)), tta, atol=1e-6)
