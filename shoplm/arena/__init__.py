@@ -12,5 +12,10 @@ multi-class log loss. The pieces, one concern per module:
     classifier   LoRA sequence classification with 3 labels, swap augmentation, swap-TTA
     postprocess  clipping, ensemble weights, temperature scaling, seed 004's threshold×multiplier rule
     outputs      prediction files, submission.csv, reliability diagram
+    registry     ``ARENA_MODELS``: prior, bucket, gbdt, lora by name
+    runs         the validation split every stage shares; MLflow runs in the ``shoplm-arena`` experiment
     settings     pydantic models of arena/params.yaml
+
+The stages (tasks/arena_*.py), arena/dvc.yaml and the flow (flows/arena.py, ``make arena``) put them
+together; data/generators/arena.py writes the sample in data/sample/arena/.
 """
