@@ -20,7 +20,7 @@ export TOKENIZERS_PARALLELISM := false
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: install run score test bench clean
+.PHONY: install run arena score test bench clean
 
 install: $(STAMP)
 
@@ -36,6 +36,11 @@ $(STAMP): pyproject.toml constraints.txt
 # The whole pipeline (DVC DAG under the Prefect flow, MLflow records) on params.yaml (tiny by default).
 run: $(STAMP)
 	$(PY) -m flows.pipeline
+
+# The arena pipeline (seed 004: chatbot-arena preference prediction) on the arena sample: its own DVC
+# file (arena/dvc.yaml) and params (arena/params.yaml), under the Prefect flow, MLflow experiment shoplm-arena.
+arena: $(STAMP)
+	$(PY) -m flows.arena
 
 # The official scorer alone, on the bundled sample questions and predictions.
 score: $(STAMP)

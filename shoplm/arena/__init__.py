@@ -1,0 +1,21 @@
+"""Chatbot-arena preference prediction (seed 004, Kaggle "LLM Classification Finetuning").
+
+Given a prompt and two chatbot responses, predict P(a wins), P(b wins) and P(tie); scored by
+multi-class log loss. The pieces, one concern per module:
+
+    data         the competition CSVs (train and test), checked row by row; A/B swap
+    folds        grouped folds: no prompt in both train and validation
+    metrics      log loss, accuracy, the label entropy
+    features     length and overlap features of a pair of responses
+    baselines    class prior, difference-bucket mean, gradient boosting (the ``ARENA_MODELS`` registry)
+    text         proportional truncation of prompt, response_a, response_b into one input
+    classifier   LoRA sequence classification with 3 labels, swap augmentation, swap-TTA
+    postprocess  clipping, ensemble weights, temperature scaling, seed 004's threshold×multiplier rule
+    outputs      prediction files, submission.csv, reliability diagram
+    registry     ``ARENA_MODELS``: prior, bucket, gbdt, lora by name
+    runs         the validation split every stage shares; MLflow runs in the ``shoplm-arena`` experiment
+    settings     pydantic models of arena/params.yaml
+
+The stages (tasks/arena_*.py), arena/dvc.yaml and the flow (flows/arena.py, ``make arena``) put them
+together; data/generators/arena.py writes the sample in data/sample/arena/.
+"""

@@ -1,0 +1,92 @@
+"""``arena/params.yaml``: one pydantic model per section, loaded with shoplm.config's file:line errors.
+
+The arena pipeline keeps its own params file (and DVC file) beside the ShopBench DAG, so the two
+pipelines never invalidate each other. Paths in it are relative to the repository root, where the
+arena stages run (``wdir: ..`` in arena/dvc.yaml).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from shoplm.arena.classifier import ClassifierSettings
+from shoplm.arena.postprocess import CALIBRATORS
+from shoplm.arena.registry import ARENA_MODELS
+from shoplm.config import ParamsError, _format_errors, _read_yaml
+from shoplm.errors import keyed_problems
+
+ARENA_PARAMS = Path("arena/params.yaml")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataSection(_Strict):
+    """The competition files and the validation split every model is scored on."""
+
+    train: str = Field(description="Train CSV (with model and winner columns).")
+    test: str = Field(description="Test CSV (id, prompt, response_a, response_b).")
+    folds: int = Field(3, ge=2, description="Grouped folds by prompt; one of them is the validation set.")
+    valid_fold: int = Field(0, ge=0, description="Which fold validates; the others train.")
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _fold_exists(self) -> DataSection:
+        if self.valid_fold >= self.folds:
+            raise ValueError(f"valid_fold {self.valid_fold} must be below folds {self.folds}")
+        return self
+
+
+class BaselinesSection(_Strict):
+    """Non-neural models by registry name (prior, bucket, gbdt), each with its constructor options."""
+
+    models: dict[ARENA_MODELS.validated(), dict[str, Any]] = Field(
+        default_factory=lambda: {"prior": {}, "bucket": {}, "gbdt": {}})
+
+    @model_validator(mode="after")
+    def _options_fit(self) -> BaselinesSection:
+        for name, options in self.models.items():
+            try:
+                ARENA_MODELS.get(name)(**options)
+            except TypeError as exc:  # an option the model does not take; ctx loc: the line of its name
+                raise keyed_problems([(("models", name), str(exc).split(".", 1)[-1])]) from None
+        return self
+
+
+class ClassifiersSection(_Strict):
+    """LoRA classifiers by a name of your choice (a DVC foreach item each)."""
+
+    models: dict[str, ClassifierSettings]
+
+
+class EnsembleSection(_Strict):
+    """How the classifiers' validation predictions become the submission."""
+
+    members: list[str] = Field(description="Classifier names to blend (their swap-TTA predictions).")
+    calibrations: list[CALIBRATORS.validated()] = Field(
+        default_factory=lambda: ["temperature", "threshold"],
+        description="Candidates; the one with the lowest cross-fitted validation log loss is kept, if any beats none.")
+    calibration_folds: int = Field(5, ge=2, description="Grouped folds of the validation set for cross-fitting.")
+    clip_eps: float = Field(1e-3, gt=0, lt=1 / 3, description="Every probability ends in [eps, 1 - eps].")
+
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    "data": DataSection, "baselines": BaselinesSection, "classifiers": ClassifiersSection,
+    "ensemble": EnsembleSection,
+}
+
+
+def load_arena_section(name: str, path: Path | str = ARENA_PARAMS) -> Any:
+    """One validated section of arena/params.yaml; a mistake raises ParamsError naming file:line and key."""
+    path = Path(path)
+    data, root = _read_yaml(path)
+    if not isinstance(data, dict) or name not in data:
+        raise ParamsError(f"{path}: section {name!r} is missing")
+    try:
+        return SECTIONS[name].model_validate(data[name] or {})
+    except ValidationError as exc:
+        raise ParamsError(_format_errors(path, exc, root, prefix=(name,))) from None
