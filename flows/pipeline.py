@@ -37,7 +37,8 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from flows.plan import plan_run
-from flows.summary import comparison_metrics, print_summary, side_by_side
+from flows.summary import (comparison_metrics, eval_set_dirs, print_summary, search_grids, search_table,
+                           side_by_side)
 from shoplm import tracking
 from shoplm.config import PARAMS_FILE, ParamsError
 from shoplm.params_lock import params_lock, run_params
@@ -176,8 +177,10 @@ def pipeline(
             mlflow.set_tags({**_stage_hashes(root), **_outcome_tags(outcomes)})
             # Zero-shot and fine-tuned scores side by side on the parent run (metrics + a table per set).
             mlflow.log_metrics(comparison_metrics(root))
-            for set_dir in sorted(p for p in (root / "reports").glob("*") if p.is_dir()):
+            for set_dir in eval_set_dirs(root):
                 mlflow.log_text(side_by_side(set_dir), f"comparison/{set_dir.name}.txt")
+            for grid in search_grids(root):  # the held-out questions of a search: merge, adapters, 4-bit
+                mlflow.log_text(search_table(root, grid), f"comparison/search-{grid}.txt")
             logger.info("MLflow parent run %s (%s)", run.info.run_id, tracking.tracking_uri(root))
     return outcomes
 

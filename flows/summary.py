@@ -9,6 +9,74 @@ from pathlib import Path
 from shoplm import tracking
 from shoplm.shopbench.records import TRACK_SHORT_NAMES
 
+# reports/<name>/ holds an evaluation set's reports, except these folders, which other stages write.
+STAGE_REPORT_DIRS = ("search", "quantize")
+SEARCH_SIDE_BY_SIDE = "test_side_by_side.json"  # tasks/search.py
+QUANTIZE_METRICS = "metrics.json"  # tasks/quantize.py, under reports/quantize/search-<grid>/
+SCORE_TOLERANCE = 1e-9
+
+
+def eval_set_dirs(root: Path) -> list[Path]:
+    """reports/<set>/ of every evaluation set that has reports."""
+    return sorted(p for p in (root / "reports").glob("*") if p.is_dir() and p.name not in STAGE_REPORT_DIRS)
+
+
+def _table(columns: dict[str, dict], rows: list[tuple[str, str]]) -> str:
+    """A scores table: one column per model, one row per (label, key) of its flat column dict."""
+    models = list(columns)
+    width = max(len(m) for m in models + ["score"]) + 2
+    lines = ["score".ljust(20) + "".join(m.rjust(width) for m in models)]
+    for label, key in rows:
+        values = [columns[m].get(key) for m in models]
+        cells = ["-" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v)) for v in values]
+        lines.append(label.ljust(20) + "".join(c.rjust(width) for c in cells))
+    return "\n".join(lines)
+
+
+def search_comparison(root: Path, grid: str) -> tuple[dict[str, dict], list[str]]:
+    """The held-out test questions of search@<grid>: model → {<track>, track5, mean_over_tasks,
+    parse_failures, n}, for zero-shot, each adapter, the searched merge and each quantized version of it
+    (reports/quantize/search-<grid>/, scored there on the same questions); and warnings when the
+    quantize stage's score before quantization is not the search's test score of the merge (then it was
+    scored on other questions, or the models differ)."""
+    rows = json.loads((root / "reports/search" / grid / SEARCH_SIDE_BY_SIDE).read_text())
+    columns = {model: {**row["tracks"], **{k: v for k, v in row.items() if k != "tracks"}}
+               for model, row in rows.items()}
+    warnings: list[str] = []
+    quantize = root / "reports/quantize" / f"search-{grid}" / QUANTIZE_METRICS
+    if not quantize.is_file() or "merged" not in columns:
+        return columns, warnings
+    metrics = json.loads(quantize.read_text())
+    before, merged = metrics.get("before/track5"), columns["merged"]
+    if before is None:
+        warnings.append(f"{quantize}: no score before quantization (quantize.eval_set is null)")
+    elif abs(before - merged["track5"]) > SCORE_TOLERANCE or metrics.get("before/n", merged["n"]) != merged["n"]:
+        warnings.append(f"{quantize}: track5 before quantization {before:.4f} on {metrics.get('before/n', '?')} "
+                        f"questions is not the search's merged test score {merged['track5']:.4f} on {merged['n']}: "
+                        f"set quantize.eval_set: search:{grid} to score on the same questions")
+    methods = [k.split("/")[0] for k in metrics if k.endswith("/after/track5")]  # the kept method first
+    for method in methods:
+        prefix = f"{method}/after/"
+        bits = int(metrics.get(f"{method}/bits", 4))
+        after = {k.removeprefix(prefix): v for k, v in metrics.items() if k.startswith(prefix)}
+        columns[f"{method}-{bits}bit"] = {
+            **{k.removeprefix("tracks/"): v for k, v in after.items() if k.startswith("tracks/")},
+            "track5": after["track5"], "mean_over_tasks": after.get("mean_over_tasks"),
+            "parse_failures": int(after["parse_failures"]), "n": int(after.get("n", merged["n"]))}
+    return columns, warnings
+
+
+def search_grids(root: Path) -> list[str]:
+    return sorted(p.parent.name for p in (root / "reports/search").glob(f"*/{SEARCH_SIDE_BY_SIDE}"))
+
+
+def search_table(root: Path, grid: str) -> str:
+    columns, _ = search_comparison(root, grid)
+    rows = [(name, name) for name in TRACK_SHORT_NAMES.values()]
+    rows += [("track5-all-around", "track5"), ("mean over tasks", "mean_over_tasks"),
+             ("parse failures", "parse_failures"), ("questions", "n")]
+    return _table(columns, rows)
+
 
 def _reports(set_dir: Path) -> dict[str, dict]:
     """model name → its metrics.json, zero-shot first, then adapters by name."""
@@ -19,41 +87,43 @@ def _reports(set_dir: Path) -> dict[str, dict]:
 def comparison_metrics(root: Path) -> dict[str, float]:
     """Every model's headline scores per set, for the flow's parent run: compare/<set>/<model>/<score>."""
     out: dict[str, float] = {}
-    for set_dir in sorted(p for p in (root / "reports").glob("*") if p.is_dir()):
+    for set_dir in eval_set_dirs(root):
         for model, report in _reports(set_dir).items():
             scores = {**{TRACK_SHORT_NAMES.get(t, t): v for t, v in report["tracks"].items()},
                       "track5": report.get("track5"), "mean_over_tasks": report.get("mean_over_tasks")}
             out.update({tracking.metric_name("compare", set_dir.name, model, k): float(v)
                         for k, v in scores.items() if v is not None})
+    # The held-out test questions of each search: compare/search-<grid>/<model>/<score>.
+    for grid in search_grids(root):
+        for model, column in search_comparison(root, grid)[0].items():
+            out.update({tracking.metric_name("compare", f"search-{grid}", model, k): float(v)
+                        for k, v in column.items() if v is not None and k != "n"})
     return out
 
 
 def side_by_side(set_dir: Path) -> str:
     """Tracks × models for one evaluation set (zero-shot first, then adapters)."""
-    reports = _reports(set_dir)
-    models = list(reports)
-    rows = [(TRACK_SHORT_NAMES.get(t, t), [reports[m]["tracks"].get(t) for m in models])
-            for t in TRACK_SHORT_NAMES]
-    rows += [("track5-all-around", [reports[m].get("track5") for m in models]),
-             ("mean over tasks", [reports[m].get("mean_over_tasks") for m in models]),
-             ("parse failures", [reports[m].get("parse_failures") for m in models])]
-    width = max(len(m) for m in models + ["score"]) + 2
-    lines = ["score".ljust(20) + "".join(m.rjust(width) for m in models)]
-    for name, values in rows:
-        cells = ["-" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v)) for v in values]
-        lines.append(name.ljust(20) + "".join(c.rjust(width) for c in cells))
-    return "\n".join(lines)
+    columns = {model: {**{TRACK_SHORT_NAMES.get(t, t): v for t, v in report["tracks"].items()}, **report}
+               for model, report in _reports(set_dir).items()}
+    rows = [(name, name) for name in TRACK_SHORT_NAMES.values()]
+    rows += [("track5-all-around", "track5"), ("mean over tasks", "mean_over_tasks"),
+             ("parse failures", "parse_failures")]
+    return _table(columns, rows)
 
 
 def print_summary(root: Path, outcomes: dict[str, str]) -> None:
     ran = [s for s, o in outcomes.items() if o == "ran"]
     print(f"\nstages: {len(outcomes)} in the DAG, {len(ran)} ran, {len(outcomes) - len(ran)} cached by DVC")
-    for set_dir in sorted(p for p in (root / "reports").glob("*") if p.is_dir()):
+    for set_dir in eval_set_dirs(root):
         for model in _reports(set_dir):  # zero-shot first
             table = set_dir / model / "score.txt"
             print(f"\n=== {set_dir.name} · {model} ===\n{table.read_text().rstrip()}")
         if len(list(set_dir.glob("*/metrics.json"))) > 1:
             print(f"\n=== {set_dir.name}: models side by side ===\n{side_by_side(set_dir)}")
+    for grid in search_grids(root):
+        print(f"\n=== held-out test questions of search@{grid}: models side by side ===\n{search_table(root, grid)}")
+        for warning in search_comparison(root, grid)[1]:
+            print(f"warning: {warning}")
     uri = tracking.tracking_uri(root)
     print("\nMLflow runs:   ", uri)
     print("  browse with:  ", f"mlflow ui --backend-store-uri {uri} --host 127.0.0.1" if uri.startswith("sqlite")

@@ -8,8 +8,10 @@ through llm-compressor; awq and gptq calibrate on questions of ``quantize.calibr
 with the project's chat prompt) and writes ``models/quantized/<model>/`` (compressed-tensors; loads in
 transformers and vLLM). Scores the model before and after on ``quantize.eval_set`` with the official
 scorer, and each method of ``quantize.compare`` as well (scored, not kept), so the quality each scheme
-costs sits side by side. Writes ``reports/quantize/<model>/metrics.json``; MLflow logs sizes, times,
-padding proof, scores and parse failures.
+costs sits side by side. ``eval_set: search:<grid>`` scores on the test questions that search held
+out, so "before" is the search's test score of the merge and the 4-bit model joins its side-by-side.
+Writes ``reports/quantize/<model>/metrics.json``; MLflow logs sizes, times, padding proof, scores (per
+track too) and parse failures.
 """
 
 from __future__ import annotations
@@ -24,13 +26,26 @@ from shoplm.config import PARAMS_FILE, EvaluateSection, load_section
 from shoplm.quantization import QUANTIZERS
 from shoplm.quantization.run import quantize_folder
 from shoplm.quantization.settings import QuantizeSection
-from shoplm.shopbench.records import load_questions
+from shoplm.shopbench.records import TRACK_SHORT_NAMES, load_questions
 from tasks._runner import run
 
 EVAL_DIR = Path("data/eval")
 MERGED_DIR = Path("models/merged")
 QUANTIZED_DIR = Path("models/quantized")
 REPORTS_DIR = Path("reports/quantize")
+SEARCH_REPORTS_DIR = Path("reports/search")
+
+
+def eval_questions_path(section: QuantizeSection) -> Path:
+    """data/eval/<set>.jsonl, or for ``search:<grid>`` the questions that search held out for its test."""
+    grid = section.eval_search_grid
+    if grid is None:
+        return EVAL_DIR / f"{section.eval_set}.jsonl"
+    path = SEARCH_REPORTS_DIR / grid / "test_questions.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no held-out questions of search@{grid} (quantize.eval_set "
+                                f"{section.eval_set!r}); run `dvc repro search@{grid}` first")
+    return path
 
 
 def score_folder(model_dir: Path, questions: list, evaluate: EvaluateSection) -> dict[str, float]:
@@ -43,8 +58,9 @@ def score_folder(model_dir: Path, questions: list, evaluate: EvaluateSection) ->
                              max_input_tokens=evaluate.generation.max_input_tokens) as backend:
         result = run_zero_shot(questions, backend, evaluate.generation)
     report = score(questions, result.predictions)
-    return {"track5": report.track5, "mean_over_tasks": report.mean_over_tasks,
-            "parse_failures": float(report.parse_failures), "eval_seconds": result.runtime_s}
+    return {**{f"tracks/{TRACK_SHORT_NAMES.get(t, t)}": v for t, v in report.tracks.items()},
+            "track5": report.track5, "mean_over_tasks": report.mean_over_tasks,
+            "parse_failures": float(report.parse_failures), "n": float(report.n), "eval_seconds": result.runtime_s}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         raise FileNotFoundError(f"{source}: no merged model {section.model!r} (quantize.model); run "
                                 f"`dvc repro merge@{section.model}` or a search first")
     calibration = load_questions(EVAL_DIR / f"{section.calibration.set}.jsonl")
-    questions = (load_questions(EVAL_DIR / f"{section.eval_set}.jsonl")[: section.eval_limit]
-                 if section.eval_set else None)
+    questions = load_questions(eval_questions_path(section))[: section.eval_limit] if section.eval_set else None
     out = QUANTIZED_DIR / section.model
     reports = REPORTS_DIR / section.model
     reports.mkdir(parents=True, exist_ok=True)
@@ -80,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 target = out if method == section.method else Path(scratch) / method
                 result = quantize_folder(source, target, section, calibration, method=method)
                 metrics.update(result.as_metrics(prefix=f"{method}/"))
+                metrics[f"{method}/bits"] = float(section.bits)
                 if questions is not None:
                     after = score_folder(target, questions, evaluate)
                     metrics.update({f"{method}/after/{k}": v for k, v in after.items()})

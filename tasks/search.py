@@ -6,13 +6,18 @@ Every spec of the grid (each combination of adapter weights, α and density) is 
 base (loaded once for the whole grid) and scored with the project's evaluation and the official scorer
 on the validation questions. The best score wins; a tie goes to the smaller change from the base. The
 chosen spec is then scored once on test questions the search never saw (``search.test_set``, or a
-seeded held-out share of the validation set), and saved as a model.
+seeded held-out share of the validation set), and saved as a model. On those same test questions the
+base (zero-shot) and each adapter of the grid alone (weight 1, α 1) are scored too, on the same loaded
+workspace, so the merge's gain is read side by side with what it merges.
 
 Writes ``reports/search/<grid>/``: candidates.jsonl (every spec and score), chosen.json (the spec, its
-validation and test scores), alpha_curve.png (score vs α per adapter set, like seed 003 Figure 3), and
+validation and test scores), test_questions.jsonl (the held-out questions, so ``quantize.eval_set:
+search:<grid>`` scores on exactly them), test_side_by_side.json (zero-shot, each adapter and the merge on
+them: track5, mean_over_tasks, parse_failures, n), alpha_curve.png (score vs α per adapter set, like seed 003 Figure 3), and
 cache.jsonl (scores by spec and context: a re-run with one more grid point evaluates only that point);
 and ``models/merged/search-<grid>/``, the chosen merge. MLflow: one nested run per candidate, the chosen
-one tagged ``shoplm.chosen``, the test score logged apart (``test/<objective>``).
+one tagged ``shoplm.chosen``, the test scores logged apart (``test/<objective>``, and
+``test/<model>/<score>`` for every model of the side-by-side).
 """
 
 from __future__ import annotations
@@ -34,10 +39,11 @@ from shoplm.merging.search import (
     run_search,
     split_questions,
 )
-from shoplm.merging.settings import SearchSection
+from shoplm.merging.settings import MergeGrid, SearchSection
+from shoplm.merging.spec import MergeSpec
 from shoplm.merging.workspace import adapter_folders
 from shoplm.modeling import resolve_stage_model
-from shoplm.shopbench.records import load_questions
+from shoplm.shopbench.records import TRACK_SHORT_NAMES, load_questions, write_questions
 from tasks._runner import run
 
 BASE_DIR = Path("models/base")
@@ -45,6 +51,31 @@ ADAPTERS_DIR = Path("models/adapters")
 EVAL_DIR = Path("data/eval")
 MERGED_DIR = Path("models/merged")
 REPORTS_DIR = Path("reports/search")
+MERGED_LABEL = "merged"  # the chosen spec's column in test_side_by_side.json
+
+
+def side_by_side_row(report: dict) -> dict:
+    """One model's column of test_side_by_side.json: track scores (short names), Track 5, failures, n."""
+    return {"tracks": {TRACK_SHORT_NAMES.get(t, t): float(v) for t, v in report["tracks"].items()},
+            "track5": float(report["track5"]), "mean_over_tasks": float(report["mean_over_tasks"]),
+            "parse_failures": int(report["parse_failures"]), "n": int(report["n"])}
+
+
+def side_by_side_metrics(rows: dict[str, dict]) -> dict[str, float]:
+    """test/<model>/<track>, test/<model>/track5, … for MLflow."""
+    metrics = {}
+    for label, row in rows.items():
+        scores = {**row["tracks"], **{k: v for k, v in row.items() if k not in ("tracks", "n")}}
+        metrics.update({tracking.metric_name("test", label, k): float(v) for k, v in scores.items()})
+    return metrics
+
+
+def side_by_side_specs(grid: MergeGrid) -> dict[str, MergeSpec]:
+    """The test comparison's reference models: the base (α = 0) and each adapter alone, plainly merged."""
+    first = next(iter(grid.adapters))
+    specs = {"zero-shot": MergeSpec(adapters={first: 1.0}, alpha=0.0)}
+    specs.update({name: MergeSpec(adapters={name: 1.0}, alpha=1.0) for name in grid.adapters})
+    return specs
 
 
 def validation_and_test(section: SearchSection) -> tuple[list, list]:
@@ -109,9 +140,18 @@ def main(argv: list[str] | None = None) -> int:
         mlflow.MlflowClient().set_tag(run_ids[chosen.spec.fingerprint()], "shoplm.chosen", "true")
         mlflow.set_tag("shoplm.chosen_spec", chosen.spec.label())
 
-        workspace.apply(chosen.spec)  # the one evaluation on the held-out questions
-        tested = QuestionScorer(test, tokenizer, settings, section.objective)(workspace.model)
+        # The held-out questions: the chosen spec once, beside the base and each adapter alone.
+        test_scorer = QuestionScorer(test, tokenizer, settings, section.objective)
+        side_by_side = {}
+        for label, spec in side_by_side_specs(grid).items():
+            workspace.apply(spec)
+            side_by_side[label] = test_scorer(workspace.model)
+        workspace.apply(chosen.spec)
+        tested = side_by_side[MERGED_LABEL] = test_scorer(workspace.model)
         workspace.save(MERGED_DIR / f"search-{args.grid}")
+        side_by_side_rows = {label: side_by_side_row(s.report) for label, s in side_by_side.items()}
+        write_questions(out / "test_questions.jsonl", test)
+        (out / "test_side_by_side.json").write_text(json.dumps(side_by_side_rows, indent=2) + "\n", encoding="utf-8")
 
         evaluated = [r for r in results if not r.cached]
         summary = {"chosen": chosen.spec.model_dump(mode="json"), "label": chosen.spec.label(),
@@ -134,13 +174,16 @@ def main(argv: list[str] | None = None) -> int:
                             f"test/{section.objective}": tested.score,
                             "test/parse_failures": float(tested.parse_failures),
                             "candidates_evaluated": float(len(evaluated)),
-                            "seconds_per_evaluated_candidate": summary["seconds_per_evaluated_candidate"]})
+                            "seconds_per_evaluated_candidate": summary["seconds_per_evaluated_candidate"],
+                            **side_by_side_metrics(side_by_side_rows)})
         mlflow.log_artifacts(str(out), artifact_path=f"search/{args.grid}")
 
     for r in sorted(results, key=lambda r: -r.score):
         print(f"  {r.score:.4f}  {r.spec.label()}{'  (cached)' if r.cached else f'  {r.seconds:.1f} s'}")
     print(f"chosen: {chosen.spec.label()}  validation {section.objective} {chosen.score:.4f}, "
           f"test {tested.score:.4f} ({len(test)} held-out questions) → {MERGED_DIR / f'search-{args.grid}'}/")
+    print(f"held-out test questions ({len(test)}), {section.objective}: "
+          + ", ".join(f"{label} {row[section.objective]:.4f}" for label, row in side_by_side_rows.items()))
     return 0
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shoplm.quantization.quantizers import QUANTIZERS
+
+SEARCH_PREFIX = "search:"  # quantize.eval_set "search:<grid>": the held-out test questions of search@<grid>
 
 
 class CalibrationSettings(BaseModel):
@@ -35,10 +37,29 @@ class QuantizeSection(BaseModel):
     calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)
     awq_n_grid: int = Field(20, ge=1, description="AWQ scale grid points per layer (fewer: faster).")
     awq_duo_scaling: bool | Literal["both"] = Field(True, description="AWQ scales from activations and weights.")
-    eval_set: str | None = Field("sample", description="Score before/after quantization on this set; null: skip.")
+    eval_set: str | None = Field(
+        "sample", description="Score before/after quantization on this evaluation set (data/eval/<set>.jsonl), "
+                              "or on 'search:<grid>', the test questions search@<grid> held out (so the "
+                              "score before equals the search's test score of the merge); null: skip.")
     eval_limit: int | None = Field(None, ge=1, description="Only the first N questions of eval_set.")
     compare: list[QUANTIZERS.validated()] = Field(
         default_factory=list, description="Other quantizers to also run and score on eval_set (logged only).")
+
+    @field_validator("eval_set")
+    @classmethod
+    def _eval_set_form(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith(SEARCH_PREFIX) and not value.removeprefix(SEARCH_PREFIX).strip():
+            raise ValueError(f"{value!r}: name the grid, as in 'search:ensemble' (a grid of search.grids)")
+        if value is not None and not value.strip():
+            raise ValueError("empty; name an evaluation set, 'search:<grid>', or null to skip scoring")
+        return value
+
+    @property
+    def eval_search_grid(self) -> str | None:
+        """The grid whose held-out test questions ``eval_set`` names, or None for a plain evaluation set."""
+        if self.eval_set is not None and self.eval_set.startswith(SEARCH_PREFIX):
+            return self.eval_set.removeprefix(SEARCH_PREFIX)
+        return None
 
     @property
     def pad_multiple(self) -> int:

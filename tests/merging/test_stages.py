@@ -98,6 +98,23 @@ def test_search_stage_chooses_tests_once_and_reuses_its_cache(inside, capsys):
                                   filter_string=f"tags.mlflow.parentRunId = '{parents[0].info.run_id}'")
     assert len(children) == 12 and sum(c.data.tags.get("shoplm.chosen") == "true" for c in children) == 1
     assert "test/track5" in parents[0].data.metrics
+
+    # On the held-out questions, side by side: the base, each adapter alone, and the chosen merge.
+    from tasks.search import validation_and_test
+    from shoplm.merging.settings import SearchSection
+    from shoplm.shopbench.records import load_questions
+
+    held_out = validation_and_test(SearchSection(**yaml.safe_load((inside.root / "params.yaml").read_text())["search"]))[1]
+    assert load_questions(out / "test_questions.jsonl") == held_out
+    table = json.loads((out / "test_side_by_side.json").read_text())
+    assert list(table) == ["zero-shot", "v7", "v8", "merged"]
+    assert {row["n"] for row in table.values()} == {chosen["n_test"]} == {len(held_out)}
+    assert table["merged"]["track5"] == chosen["test_score"]
+    assert table["merged"]["parse_failures"] == chosen["test_parse_failures"]
+    assert len({json.dumps(row, sort_keys=True) for row in table.values()}) > 1  # the models really differ
+    for model, row in table.items():
+        assert parents[0].data.metrics[f"test/{model}/track5"] == row["track5"]
+        assert parents[0].data.metrics[f"test/{model}/parse_failures"] == row["parse_failures"]
     print("\n" + capsys.readouterr().out)
 
     write_params(inside.root, {**GRID, "alpha": [0.0, 0.5, 0.75, 1.0]})  # one more α: 4 new specs
@@ -124,3 +141,36 @@ def test_quantize_stage_scores_before_and_after_each_scheme(inside, capsys):
     _, runs = runs_of(inside.uri, "quantize")
     assert runs[0].data.metrics["before/track5"] == metrics["before/track5"]
     print("\n" + capsys.readouterr().out)
+
+
+def test_quantize_on_a_search_it_has_not_seen_says_what_to_run(inside):
+    import tasks.quantize
+    from shoplm.quantization.settings import QuantizeSection
+
+    with pytest.raises(FileNotFoundError, match=r"reports/search/other/test_questions.jsonl.*dvc repro search@other"):
+        tasks.quantize.eval_questions_path(QuantizeSection(eval_set="search:other"))
+
+
+@pytest.mark.slow
+def test_quantize_on_search_questions_starts_from_the_searched_merge_test_score(inside):
+    import tasks.quantize
+    import tasks.search
+
+    out = inside.root / "reports/search/ensemble"
+    if not (out / "test_side_by_side.json").is_file():
+        assert tasks.search.main(["ensemble", "--no-progress"]) == 0
+    params = yaml.safe_load((inside.root / "params.yaml").read_text())
+    params["quantize"].update({"model": "search-ensemble", "eval_set": "search:ensemble", "eval_limit": None,
+                               "compare": []})
+    (inside.root / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    try:
+        assert tasks.quantize.main([]) == 0
+    finally:
+        write_params(inside.root, GRID)
+    merged = json.loads((out / "test_side_by_side.json").read_text())["merged"]
+    metrics = json.loads((inside.root / "reports/quantize/search-ensemble/metrics.json").read_text())
+    # The same held-out questions, the same model: quantize's "before" is the search's test score.
+    assert metrics["before/n"] == merged["n"]
+    assert metrics["before/track5"] == pytest.approx(merged["track5"], abs=1e-9)
+    assert metrics["before/parse_failures"] == merged["parse_failures"]
+    assert "rtn/after/track5" in metrics and any(k.startswith("rtn/after/tracks/") for k in metrics)

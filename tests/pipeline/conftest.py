@@ -25,6 +25,9 @@ train:
   defaults: {max_steps: 3, logging_steps: 1}
 dpo:
   defaults: {max_steps: 2}
+search:                    # 4 candidates (the two α=0 share the base's score): 3 evaluated
+  grids:
+    ensemble: {adapters: {v7: [1.0], v8: [0.0, 0.75]}, alpha: [0.0, 1.0]}
 """
 
 

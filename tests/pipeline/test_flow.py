@@ -76,6 +76,34 @@ def test_parent_run_holds_zero_shot_and_fine_tuned_scores_side_by_side(pipeline_
     assert header == ["score", "zero-shot", "v7", "v7-dpo", "v8"]
 
 
+def test_the_run_ends_with_the_quantized_merge_beside_base_adapters_and_merge(pipeline_run, capsys):
+    from flows.summary import print_summary, search_comparison
+
+    root = pipeline_run.root
+    assert (root / "models/quantized/search-ensemble/config.json").is_file()
+    columns, warnings = search_comparison(root, "ensemble")
+    assert list(columns) == ["zero-shot", "v7", "v8", "merged", "rtn-4bit"]
+    assert warnings == []  # quantize scored the merge on the search's held-out questions: same score before
+    assert len({c["n"] for c in columns.values()}) == 1
+    client = _client(pipeline_run)
+    runs = _runs(client)
+    parent = next(r for r in runs if r.data.tags.get("shoplm.kind") == "pipeline" and r.info.status == "FINISHED")
+    for model, column in columns.items():
+        assert parent.data.metrics[f"compare/search-ensemble/{model}/track5"] == pytest.approx(column["track5"])
+    table = client.download_artifacts(parent.info.run_id, "comparison/search-ensemble.txt", str(root / "dl-search"))
+    assert open(table).read().splitlines()[0].split()[1:] == list(columns)
+
+    print_summary(root, pipeline_run.outcomes)
+    summary = capsys.readouterr().out
+    assert "=== held-out test questions of search@ensemble: models side by side ===" in summary
+    stage_seconds = {r.data.tags["dvc.stage"]: (r.info.end_time - r.info.start_time) / 1000 for r in runs
+                     if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
+    with capsys.disabled():  # the figures a reader of the test log wants: the table and the new stages' times
+        print(summary[summary.index("=== held-out"):].split("\nMLflow runs:")[0])
+        print("stage run seconds (MLflow):", {s: round(t, 1) for s, t in sorted(stage_seconds.items())
+                                               if s.split("@")[0] in ("merge", "search", "quantize")})
+
+
 def test_training_stages_wrote_adapters_and_logged_loss(pipeline_run):
     for name in ("v7", "v8", "v7-dpo"):
         assert (pipeline_run.root / "models/adapters" / name / "adapter_config.json").is_file()
@@ -92,14 +120,16 @@ def test_second_repro_is_a_no_op(pipeline_run):
         assert f"Stage '{stage}' didn't change, skipping" in out
 
 
-def test_changed_evaluate_param_reruns_only_evaluate(pipeline_run):
+def test_changed_evaluate_param_reruns_only_the_stages_that_evaluate(pipeline_run):
     params_file = pipeline_run.root / "params.yaml"
     params = yaml.safe_load(params_file.read_text())
     params["evaluate"]["generation"]["batch_size"] = 7
     params_file.write_text(yaml.safe_dump(params, sort_keys=False))
     out = dvc(pipeline_run.root, "repro")
     ran = sorted(line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage"))
-    assert ran == sorted(s for s in pipeline_run.outcomes if s.split("@")[0].startswith("evaluate"))
+    # The evaluations, and the search and quantize stages, which score with evaluate's generation settings.
+    assert ran == sorted(s for s in pipeline_run.outcomes
+                         if s.split("@")[0].startswith("evaluate") or s.split("@")[0] in ("search", "quantize"))
     assert {"evaluate@sample", "evaluate_adapter@sample-v7", "evaluate_adapter@sample-v8"} <= set(ran)
     # Outside the flow the stage's MLflow run stands alone (no parent).
     latest = max((r for r in _runs(_client(pipeline_run)) if r.info.run_name == "evaluate@sample-zero-shot"),

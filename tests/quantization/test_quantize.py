@@ -67,6 +67,17 @@ def test_settings_reject_a_pad_target_off_the_multiple_and_unknown_quantizers():
     assert set(QUANTIZERS.names()) == {"rtn", "awq", "gptq"}
 
 
+def test_eval_set_may_name_a_search_and_a_bare_prefix_is_located(tmp_path):
+    from shoplm.config import ParamsError, load_section
+
+    assert QuantizeSection(eval_set="search:ensemble").eval_search_grid == "ensemble"
+    assert QuantizeSection(eval_set="sample").eval_search_grid is None
+    params = tmp_path / "params.yaml"
+    params.write_text("quantize:\n  model: search-ensemble\n  eval_set: 'search:'\n")
+    with pytest.raises(ParamsError, match=r"params.yaml:3: quantize.eval_set: 'search:': name the grid"):
+        load_section("quantize", params)
+
+
 def quantize_and_generate(method, tiny_base_dir, tmp_path, questions):
     from shoplm.inference.transformers_backend import TransformersBackend
     from shoplm.evaluation import run_zero_shot

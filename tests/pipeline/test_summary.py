@@ -1,0 +1,58 @@
+"""The end-of-run tables, rendered from report files as the stages write them (no pipeline run)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from flows.summary import comparison_metrics, eval_set_dirs, print_summary, search_table
+
+TRACKS = {"track1-concepts": 0.5, "track2-reasoning": 0.25}
+
+
+def _column(track5: float, failures: int) -> dict:
+    return {"tracks": TRACKS, "track5": track5, "mean_over_tasks": track5 / 2, "parse_failures": failures, "n": 18}
+
+
+def _write(root: Path, before_track5: float = 0.4) -> None:
+    search = root / "reports/search/ensemble"
+    search.mkdir(parents=True)
+    (search / "test_side_by_side.json").write_text(json.dumps(
+        {"zero-shot": _column(0.1, 9), "v7": _column(0.2, 5), "v8": _column(0.3, 4), "merged": _column(0.4, 2)}))
+    quantize = root / "reports/quantize/search-ensemble"
+    quantize.mkdir(parents=True)
+    (quantize / "metrics.json").write_text(json.dumps({
+        "before/track5": before_track5, "before/n": 18.0, "before/parse_failures": 2.0,
+        "rtn/bits": 4.0, "rtn/quantize_seconds": 0.5, "rtn/after/tracks/track1-concepts": 0.375,
+        "rtn/after/track5": 0.35, "rtn/after/mean_over_tasks": 0.2, "rtn/after/parse_failures": 3.0,
+        "rtn/after/n": 18.0, "rtn/after/eval_seconds": 1.5}))
+
+
+def test_held_out_table_puts_base_adapters_merge_and_its_4_bit_version_side_by_side(tmp_path, capsys):
+    _write(tmp_path)
+    lines = search_table(tmp_path, "ensemble").splitlines()
+    assert lines[0].split() == ["score", "zero-shot", "v7", "v8", "merged", "rtn-4bit"]
+    rows = {line[:20].strip(): line[20:].split() for line in lines[1:]}
+    assert rows["track5-all-around"] == ["0.1000", "0.2000", "0.3000", "0.4000", "0.3500"]
+    assert rows["track1-concepts"][-1] == "0.3750" and rows["track3-behavior"] == ["-"] * 5
+    assert rows["parse failures"] == ["9", "5", "4", "2", "3"] and rows["questions"] == ["18"] * 5
+
+    # Stage folders are not evaluation sets; the parent run gets the held-out scores too.
+    assert eval_set_dirs(tmp_path) == []
+    metrics = comparison_metrics(tmp_path)
+    assert metrics["compare/search-ensemble/rtn-4bit/track5"] == 0.35
+    assert metrics["compare/search-ensemble/zero-shot/track1-concepts"] == 0.5
+    assert not any(k.endswith(("eval_seconds", "/n")) for k in metrics)
+
+    print_summary(tmp_path, {"quantize": "ran"})
+    out = capsys.readouterr().out
+    assert "=== held-out test questions of search@ensemble: models side by side ===" in out
+    assert "warning" not in out
+
+
+def test_a_quantize_score_on_other_questions_is_flagged(tmp_path, capsys):
+    _write(tmp_path, before_track5=0.3)
+    print_summary(tmp_path, {"quantize": "ran"})
+    out = capsys.readouterr().out
+    assert "warning: " in out and "is not the search's merged test score 0.4000" in out
+    assert "quantize.eval_set: search:ensemble" in out
