@@ -121,6 +121,10 @@ class Params(StrictModel):
         for key, adapters in merges:
             problems += [((*key, "adapters", name), str(UnknownNameError("trained adapter", name, trained)))
                          for name in adapters if name not in trained]
+        grid = self.quantize.eval_search_grid  # quantize.eval_set: search:<grid> scores on that search's test split
+        if grid is not None and grid not in self.search.grids:
+            problems.append((("quantize", "eval_set"), str(UnknownNameError("search.grids entry", grid,
+                                                                           self.search.grids))))
         if problems:
             raise keyed_problems(problems)
         return self

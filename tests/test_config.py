@@ -100,7 +100,8 @@ def test_replaced_mapping_error_names_the_entry_line(profiles_dir):
 def test_replace_tag_replaces_a_mapping_and_plain_mappings_merge(profiles_dir):
     (profiles_dir / "one.yaml").write_text("train:\n  adapters: !replace\n    v7: {mixture: v7, seed: 7}\n"
                                            "dpo:\n  adapters: !replace {}\n"
-                                           "merge:\n  specs: !replace {}\nsearch:\n  grids: !replace {}\n")
+                                           "merge:\n  specs: !replace {}\nsearch:\n  grids: !replace {}\n"
+                                           "quantize:\n  eval_set: null\n")
     (profiles_dir / "more.yaml").write_text("train:\n  adapters:\n    v9b: {mixture: v9b, seed: 29}\n")
     one = resolve("one", profiles_dir=profiles_dir).data()
     assert list(one["train"]["adapters"]) == ["v7"] and one["dpo"]["adapters"] == {}
@@ -269,3 +270,11 @@ def test_merges_may_only_name_trained_adapters(tmp_path):
     assert (f"{path}:{_line(lines, 'v9: 0.5')}: merge.specs.ensemble.adapters.v9: unknown trained adapter 'v9'. "
             "Known: v7, v7-dpo, v8") in message
     assert "search.grids.ensemble" not in message  # v7-dpo exists: the defaults run DPO on v7
+
+
+def test_quantize_may_only_score_on_a_search_that_exists(tmp_path):
+    path, lines = _broken(tmp_path, ("  eval_set: search:ensemble", "  eval_set: search:ensembel"))
+    with pytest.raises(ParamsError) as err:
+        load_params(path)
+    assert (f"{path}:{_line(lines, 'search:ensembel')}: quantize.eval_set: unknown search.grids entry 'ensembel'. "
+            "Did you mean 'ensemble'") in str(err.value)
