@@ -8,6 +8,7 @@ and differ only in values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -228,16 +229,21 @@ def load_params(path: Path | str = PARAMS_FILE) -> Params:
         raise ParamsError(_format_errors(path, exc, root)) from None
 
 
-def load_section(name: str, path: Path | str = PARAMS_FILE) -> BaseModel:
-    """Validate and return one stage's section (what a ``tasks/<stage>.py`` reads)."""
-    if name not in SECTIONS:
-        raise KeyError(f"unknown params section {name!r}; known: {', '.join(sorted(SECTIONS))}")
+def load_section(name: str, path: Path | str = PARAMS_FILE,
+                 sections: Mapping[str, type[BaseModel]] | None = None) -> BaseModel:
+    """Validate and return one stage's section (what a ``tasks/<stage>.py`` reads).
+
+    ``sections``: the section models of another params file (arena/params.yaml); default: params.yaml's.
+    """
+    sections = SECTIONS if sections is None else sections
+    if name not in sections:
+        raise KeyError(f"unknown params section {name!r}; known: {', '.join(sorted(sections))}")
     path = Path(path)
     data, root = _read_yaml(path)
     if not isinstance(data, dict) or name not in data:
         raise ParamsError(f"{path}: section {name!r} is missing")
     try:
-        return SECTIONS[name].model_validate(data[name] or {})
+        return sections[name].model_validate(data[name] or {})
     except ValidationError as exc:
         raise ParamsError(_format_errors(path, exc, root, prefix=(name,))) from None
 

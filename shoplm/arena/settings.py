@@ -10,12 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shoplm.arena.classifier import ClassifierSettings
 from shoplm.arena.postprocess import CALIBRATORS
 from shoplm.arena.registry import ARENA_MODELS
-from shoplm.config import ParamsError, _format_errors, _read_yaml
+from shoplm.config import load_section
 from shoplm.errors import keyed_problems
 
 ARENA_PARAMS = Path("arena/params.yaml")
@@ -82,11 +82,4 @@ SECTIONS: dict[str, type[BaseModel]] = {
 
 def load_arena_section(name: str, path: Path | str = ARENA_PARAMS) -> Any:
     """One validated section of arena/params.yaml; a mistake raises ParamsError naming file:line and key."""
-    path = Path(path)
-    data, root = _read_yaml(path)
-    if not isinstance(data, dict) or name not in data:
-        raise ParamsError(f"{path}: section {name!r} is missing")
-    try:
-        return SECTIONS[name].model_validate(data[name] or {})
-    except ValidationError as exc:
-        raise ParamsError(_format_errors(path, exc, root, prefix=(name,))) from None
+    return load_section(name, path, sections=SECTIONS)
