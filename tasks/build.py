@@ -20,7 +20,7 @@ from pathlib import Path
 from shoplm import tracking
 from shoplm.builders.frames import load_frames
 from shoplm.builders.mixtures import build_mixture, write_mixture
-from shoplm.builders.registry import get_builder
+from shoplm.builders.registry import BUILDERS, get_builder
 from shoplm.builders.settings import BuildSettings
 from shoplm.config import PARAMS_FILE, load_section
 from shoplm.registry import UnknownNameError
@@ -46,6 +46,7 @@ def load_eval_questions(folder: Path) -> tuple[list[Question], list[Path]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tasks.build", description=__doc__,
+                                     epilog="builders (build.mixtures.*.builders):\n" + BUILDERS.help(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mixture", help="a key of build.mixtures in params.yaml (e.g. v7)")
     parser.add_argument("--params", type=Path, default=PARAMS_FILE, help="params file (default: %(default)s)")

@@ -24,7 +24,7 @@ from pathlib import Path
 from shoplm import tracking
 from shoplm.config import PARAMS_FILE, EvaluateSection, load_section
 from shoplm.evaluation import run_zero_shot
-from shoplm.inference.backends import create_backend
+from shoplm.inference.backends import BACKENDS, create_backend
 from shoplm.modeling import resolve_stage_model
 from shoplm.shopbench.predictions import write_predictions
 from shoplm.shopbench.records import load_questions
@@ -50,6 +50,7 @@ def _backend(section: EvaluateSection, adapter: Path | None):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tasks.evaluate", description=__doc__,
+                                     epilog="inference backends (evaluate.backend):\n" + BACKENDS.help(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("set", help="an evaluation set name (a key of eval_sets; read from data/eval/)")
     parser.add_argument("--adapter", help="name of a trained adapter in models/adapters/ (default: zero-shot)")
@@ -65,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     out = REPORTS_DIR / args.set / label
     out.mkdir(parents=True, exist_ok=True)
 
-    run_params = {"set": args.set, "model": label, **section.model_dump(mode="json")}
+    run_params = {"set": args.set, "model": label, **section.model_dump(mode="json"),
+                  "backend_description": BACKENDS.describe()[section.backend]}
     with tracking.stage_run(f"evaluate@{args.set}-{label}", run_params, tags={"eval_set": args.set,
                                                                                "model": label}), \
             tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{label}.") as scratch:

@@ -20,7 +20,7 @@ from shoplm import tracking
 from shoplm.builders.frames import save_frames
 from shoplm.builders.settings import IngestSettings
 from shoplm.config import PARAMS_FILE, load_section
-from shoplm.sources import read_source, sample_path
+from shoplm.sources import SOURCES, read_source, sample_path
 from tasks._runner import run
 
 FRAMES_DIR = Path("data/interim/frames")
@@ -42,6 +42,7 @@ def shown(path: str | Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tasks.ingest", description=__doc__,
+                                     epilog="sources (ingest.sources):\n" + SOURCES.help(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", type=Path, default=PARAMS_FILE, help="params file (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=FRAMES_DIR, help="frames folder (default: %(default)s)")
