@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -56,11 +55,11 @@ def arena(force: list[str] | None = None) -> dict[str, str]:
     """
     logger = get_run_logger()
     root = tracking.repo_root()
-    os.environ[tracking.EXPERIMENT_ENV] = EXPERIMENT  # the parent run and the stages' runs
     order = arena_stage_order(root)
     logger.info("stage order: %s", ", ".join(order))
     outcomes: dict[str, str] = {}
-    with tracking.parent_run("arena", tags={"git.commit": _git_commit(root)}) as run:
+    with tracking.in_experiment(EXPERIMENT), \
+            tracking.parent_run("arena", tags={"git.commit": _git_commit(root)}) as run:  # stages inherit both
         import mlflow
 
         for stage in order:

@@ -147,6 +147,21 @@ def stage_run(stage: str, params: Mapping[str, Any], tags: Mapping[str, str] | N
 
 
 @contextmanager
+def in_experiment(name: str) -> Iterator[None]:
+    """Runs opened inside the block (and by stage subprocesses started in it) go to experiment ``name``;
+    the process's setting is given back afterwards, so one flow's experiment never leaks into the next."""
+    previous = os.environ.get(EXPERIMENT_ENV)
+    os.environ[EXPERIMENT_ENV] = name
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(EXPERIMENT_ENV, None)
+        else:
+            os.environ[EXPERIMENT_ENV] = previous
+
+
+@contextmanager
 def parent_run(name: str, tags: Mapping[str, str] | None = None) -> Iterator[Any]:
     """The flow's parent run; exports its id so stage subprocesses nest under it."""
     import mlflow

@@ -54,3 +54,16 @@ def test_a_killed_stage_run_is_marked_killed_when_the_stage_runs_again(store):
     assert status[dead.info.run_id] == "KILLED"
     assert status[new] == "FINISHED"
     assert status[other_stage] == status[live] == status[elsewhere] == "RUNNING"
+
+
+def test_a_flow_experiment_does_not_leak_into_later_runs(monkeypatch):
+    from shoplm import tracking
+
+    monkeypatch.delenv(tracking.EXPERIMENT_ENV, raising=False)
+    with tracking.in_experiment("shoplm-arena"):
+        assert os.environ[tracking.EXPERIMENT_ENV] == "shoplm-arena"
+    assert tracking.EXPERIMENT_ENV not in os.environ  # the ShopBench stages that follow log to "shoplm"
+    monkeypatch.setenv(tracking.EXPERIMENT_ENV, "mine")
+    with tracking.in_experiment("shoplm-arena"):
+        pass
+    assert os.environ[tracking.EXPERIMENT_ENV] == "mine"

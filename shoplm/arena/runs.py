@@ -46,8 +46,8 @@ def load_split(data: Any) -> Split:
 @contextmanager
 def arena_run(name: str, params: Mapping[str, Any], tags: Mapping[str, str] | None = None) -> Iterator[Any]:
     """An MLflow run in the ``shoplm-arena`` experiment (nested under the arena flow's parent run)."""
-    os.environ.setdefault(tracking.EXPERIMENT_ENV, EXPERIMENT)
-    with tracking.stage_run(f"arena/{name}", params, tags={"arena.model": name, **(tags or {})}) as run:
+    with tracking.in_experiment(os.environ.get(tracking.EXPERIMENT_ENV) or EXPERIMENT), \
+            tracking.stage_run(f"arena/{name}", params, tags={"arena.model": name, **(tags or {})}) as run:
         yield run
 
 
