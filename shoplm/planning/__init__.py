@@ -36,6 +36,8 @@ def plan_profile(profile: str, hardware: str = "4xT4", eval_set: str | None = No
     notes = []
     if params.evaluate.dtype == "bfloat16" and not cluster.gpu.has_bf16:
         notes.append(f"evaluate.dtype is bfloat16, which the {cluster.gpu.name} lacks: planned (and served) as float16")
+    if params.evaluate.dtype == "float32":
+        notes.append("evaluate.dtype is float32 (a CPU setting): a GPU serves the 4-bit model with float16 activations")
     if deployment.replicas * deployment.tensor_parallel < cluster.count:
         notes.append(f"{cluster.count - deployment.replicas * deployment.tensor_parallel} GPU(s) left idle: "
                      f"{cluster.count} is not a multiple of tensor parallel {deployment.tensor_parallel}")

@@ -3,6 +3,8 @@ was computed on paper from the formulas in shoplm/planning/runtime.py, not read 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from shoplm.planning.architecture import KNOWN_MODELS, Architecture
@@ -64,7 +66,7 @@ def test_a_track_sums_full_batches_and_the_rest_and_splits_over_replicas():
     two = batch_seconds(d, 2, 100, 11)
     # 10 questions in batches of 4: two full batches and one of 2
     assert track_seconds(d, track).decode_raw == pytest.approx(2 * one.decode_raw + two.decode_raw)
-    four_gpus = Deployment(**{**d.__dict__, "cluster": Cluster(GPU_, 4)})  # two replicas of tp 2
+    four_gpus = replace(d, cluster=Cluster(GPU_, 4))  # two replicas of tp 2
     assert four_gpus.replicas == 2
     assert track_seconds(four_gpus, track).total(0.5) == pytest.approx(track_seconds(d, track).total(0.5) / 2)
 
@@ -96,7 +98,7 @@ def test_tensor_parallel_beyond_the_gpus_or_the_heads_is_refused():
     from shoplm.errors import UserError
 
     with pytest.raises(UserError, match="needs 4 GPUs"):
-        Deployment(**{**deployment().__dict__, "tensor_parallel": 4})
+        replace(deployment(), tensor_parallel=4)
     with pytest.raises(UserError, match="does not divide the 9 attention heads"):
         smol = KNOWN_MODELS.get("SmolLM2-135M-Instruct")
-        Deployment(**{**deployment().__dict__, "arch": smol, "cluster": Cluster(GPU_, 4), "tensor_parallel": 4})
+        replace(deployment(), arch=smol, cluster=Cluster(GPU_, 4), tensor_parallel=4)
