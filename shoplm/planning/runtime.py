@@ -8,7 +8,8 @@ planner plans for that worst case: a time limit is hard, and a batch lasts as lo
 Per batch of n prompts of p tokens, cap c, on each of the tp GPUs of one model replica:
 
 - prefill, one forward pass over n·p tokens: the larger of compute, 2 · params · n·p (+ attention,
-  2 · layers · heads · head_dim · p² per prompt) over tp · FLOPS, and reading the weights once;
+  2 · layers · heads · head_dim · p² per prompt; the output head only at each prompt's last token)
+  over tp · FLOPS, and reading the weights once;
 - decode, c − 1 more steps (prefill yields the first token), each reading every weight once for the
   whole batch (memory-bound at small batches) plus the KV cache of the batch's context, over bandwidth;
 - tensor-parallel communication: two all-reduces per layer (after attention and after the MLP) of
@@ -170,7 +171,9 @@ def batch_seconds(d: Deployment, n: int, prompt_tokens: float, cap: int) -> Seco
     attention_per_token_ctx = 2 * arch.num_layers * arch.attention_width / tp  # FLOPs per token per context token
 
     prefill_tokens = n * prompt_tokens
-    prefill_flops = 2 * d.compute_params / tp * prefill_tokens + attention_per_token_ctx * n * prompt_tokens**2
+    head = arch.vocab_size * arch.hidden_size  # logits only for each prompt's last position (vLLM)
+    prefill_flops = (2 * (d.compute_params - head) / tp * prefill_tokens + 2 * head / tp * n
+                     + attention_per_token_ctx * n * prompt_tokens**2)
     prefill_bytes = weights + prefill_tokens * d.kv_bytes_per_token_per_gpu  # read weights, write the KV cache
     prefill = max(prefill_flops / flops_per_s, prefill_bytes / bytes_per_s)
 

@@ -14,19 +14,19 @@ from shoplm.planning.reference import calibrate, load_references, validate
 STATED = {
     ("organisers-llama3-8b", "track1-concepts"): (0.0, "the calibration case: exact by construction"),
     ("organisers-llama3-8b", "track2-reasoning"): (
-        -0.891, "MISS: Track 2's development questions are all multiple-choice (1 token each), so the "
+        -0.896, "MISS: Track 2's development questions are all multiple-choice (1 token each), so the "
         "planner sees 1896 one-token answers; the published 397 s (0.21 s a question, like the other "
         "tracks) says the hidden Track 2 holds long-answer tasks the development set does not show"),
-    ("organisers-llama3-8b", "track3-behavior"): (-0.223, "within the ±25% goal"),
+    ("organisers-llama3-8b", "track3-behavior"): (-0.231, "within the ±25% goal"),
     ("organisers-llama3-8b", "track4-multilingual"): (
-        -0.322, "MISS: Track 4's development set has no ranking questions, which the hidden set has "
+        -0.330, "MISS: Track 4's development set has no ranking questions, which the hidden set has "
         "(seed 002's leaderboard reports a Track 4 ranking score), and 4 characters per token "
         "undercounts its Japanese prompts"),
-    ("winners-qwen2-72b-awq", "track1-concepts"): (-0.315, "under the 70-minute limit it met"),
-    ("winners-qwen2-72b-awq", "track2-reasoning"): (-0.705, "under the 20-minute limit it met"),
-    ("winners-qwen2-72b-awq", "track3-behavior"): (-0.244, "under the 30-minute limit it met"),
-    ("winners-qwen2-72b-awq", "track4-multilingual"): (-0.191, "under the 20-minute limit it met"),
-    ("winners-qwen2-72b-awq", "track5-all-around"): (-0.338, "under the 140-minute limit it met"),
+    ("winners-qwen2-72b-awq", "track1-concepts"): (-0.317, "under the 70-minute limit it met"),
+    ("winners-qwen2-72b-awq", "track2-reasoning"): (-0.707, "under the 20-minute limit it met"),
+    ("winners-qwen2-72b-awq", "track3-behavior"): (-0.249, "under the 30-minute limit it met"),
+    ("winners-qwen2-72b-awq", "track4-multilingual"): (-0.194, "under the 20-minute limit it met"),
+    ("winners-qwen2-72b-awq", "track5-all-around"): (-0.340, "under the 140-minute limit it met"),
 }
 
 
