@@ -157,7 +157,66 @@ def add_profile_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_run_profile)
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_score_parser, add_profile_parser]
+def _run_plan(args: argparse.Namespace) -> int:
+    from shoplm.errors import UserError
+    from shoplm.planning import plan_profile, reference, report
+
+    try:
+        if args.calibrate or args.references:
+            efficiency = reference.calibrate() if args.calibrate else reference.calibrated_efficiency()
+            checks = reference.validate(efficiency)
+            print(json.dumps({"efficiency": efficiency, "checks": [c.to_dict() for c in checks]}, indent=2)
+                  if args.json else report.format_checks(checks, efficiency))
+            return 0
+        if args.profile is None:
+            raise CommandError("shoplm plan needs --profile NAME (or --references)")
+        plan = plan_profile(args.profile, args.hardware, args.eval_set, args.hidden_counts, args.model_dir)
+    except UserError as exc:
+        raise CommandError(str(exc)) from exc
+    print(json.dumps(plan.to_dict(), indent=2) if args.json else report.format_plan(plan))
+    return 0
+
+
+def add_plan_parser(subparsers: argparse._SubParsersAction) -> None:
+    from shoplm.planning.hardware import HARDWARE
+
+    parser = subparsers.add_parser(
+        "plan",
+        help="predict each track's runtime and GPU memory of a profile's final model on given GPUs",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Predict, per ShopBench track, how long the profile's final model (stage quantize's 4-bit "
+            "output, served as the evaluate section says) takes and how much memory it needs per GPU, "
+            "and whether it fits the competition's limits (70/20/30/20 min, 140 for Track 5).\n"
+            "Model: prefill compute-bound, decode memory-bound (every weight read once per step, shared by "
+            "the batch), tensor-parallel all-reduces over the interconnect, one efficiency factor "
+            "calibrated on the organisers' Llama-3-8B baseline (--references shows every published run "
+            "next to its prediction). Answers are assumed to run to their token caps (the worst case)."),
+        epilog="GPUs (shoplm/planning/hardware.yaml):\n" + HARDWARE.help(),
+    )
+    parser.add_argument("--profile", metavar="NAME", help="profile name or file (shoplm profile list)")
+    parser.add_argument("--hardware", default="4xT4", metavar="NxGPU",
+                        help="GPUs of one machine, e.g. 4xT4, 8xA100-80GB (default: 4xT4, the competition's)")
+    parser.add_argument("--eval-set", metavar="SET", help="questions to plan for: a name of the profile's "
+                        "eval_sets or a ShopBench JSONL path (default: the hidden test's counts per track, "
+                        "shaped like the development set)")
+    parser.add_argument("--hidden-counts", action="store_true",
+                        help="with --eval-set: keep its task-type shares and prompt lengths, at the hidden "
+                             "test's question counts")
+    parser.add_argument("--model-dir", type=Path, metavar="DIR",
+                        help="a model folder (config.json, tokenizer) to read the shape and count tokens with "
+                             "(default: the profile's base.model when on disk, else a known model)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--references", action="store_true",
+                        help="print the published runs next to their predictions, with the error of each")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="recompute the efficiency factor from its calibration run and validate with it "
+                             "(store it in shoplm/planning/reference_runs.yaml after changing the model)")
+    parser.set_defaults(handler=_run_plan)
+
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_score_parser, add_profile_parser,
+                                                                   add_plan_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:
