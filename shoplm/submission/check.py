@@ -147,8 +147,8 @@ def _check_batch(batch: Batch, event: dict, seconds_per_sample: float, result: C
         return
     for index, output in zip(batch.indices, outputs):
         if isinstance(output, dict):
-            result.failures.append(f"{where}: answer to question {index + 1} is a {output['not_a_string']}, "
-                                   f"not a string: {output['repr']}")
+            result.failures.append(f"{where}: answer to question {index + 1} is not a string but "
+                                   f"{output['not_a_string']} {output['repr']}")
         else:
             result.predictions[index] = output
 
