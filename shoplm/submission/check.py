@@ -45,7 +45,8 @@ class Batch:
 
     def describe(self) -> str:
         shown = ", ".join(str(i + 1) for i in self.indices[:5]) + (", …" if len(self.indices) > 5 else "")
-        return f"batch {self.number + 1} ({self.task_type}, {len(self.indices)} prompts: questions {shown})"
+        count = f"{len(self.indices)} prompt{'s' if len(self.indices) > 1 else ''}"
+        return f"batch {self.number + 1} ({self.task_type}, {count}: question{'s' if len(self.indices) > 1 else ''} {shown})"
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import metadata
 from pathlib import Path
 
@@ -38,11 +38,12 @@ def installed_version(name: str) -> str | None:
     return None
 
 
-def pinned_requirements(backend: str, adapter: bool, quantized: bool, pins: Mapping[str, str]) -> list[str]:
+def pinned_requirements(backend: str, adapter: bool, quantized: bool, pins: Mapping[str, str],
+                        installed: Callable[[str], str | None] = installed_version) -> list[str]:
     """``name==version`` lines; a needed distribution with no version anywhere fails naming the params key."""
     lines = []
     for name in needed_distributions(backend, adapter, quantized):
-        version = pins.get(name) or installed_version(name)
+        version = pins.get(name) or installed(name)
         if version is None:
             raise MissingPinError(f"package.pins.{name}: the package needs {name} but it is not installed "
                                   f"here; pin the version the evaluation machine should install")
