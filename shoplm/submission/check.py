@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -106,20 +107,24 @@ def _run_driver(package: Path, plan: dict, timeout_s: float, workdir: Path) -> t
     results_file.touch()
     command = [sys.executable, "-c", DRIVER.read_text(encoding="utf-8"), str(plan_file), str(results_file)]
     events: list[dict] = []
+    pending = ""  # a record the driver is still writing (a large one arrives in several chunks)
     with log_file.open("w") as log, results_file.open(encoding="utf-8") as results, \
             tqdm(total=len(plan["batches"]), desc="check-submission", unit="batch") as bar:
-        child = subprocess.Popen(command, cwd=package, env=_child_env(), stdout=log, stderr=subprocess.STDOUT)
+        # A session of its own, so a timeout also ends what the package started (vLLM's engine processes).
+        child = subprocess.Popen(command, cwd=package, env=_child_env(), stdout=log, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
         deadline = time.monotonic() + timeout_s
         code: int | None = None
         while True:
             code = child.poll()
-            for line in results.readlines():  # complete lines only: the driver flushes whole records
+            *complete, pending = (pending + results.read()).split("\n")
+            for line in filter(None, complete):
                 events.append(json.loads(line))
                 bar.update(events[-1]["event"] == "batch")
             if code is not None:
                 break
             if time.monotonic() > deadline:
-                child.kill()
+                os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
                 code = None
                 break

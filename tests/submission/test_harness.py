@@ -143,3 +143,20 @@ def test_help_explains_the_contract(flag, capsys):
         cli.main(["check-submission", flag])
     out = " ".join(capsys.readouterr().out.split())
     assert "from models.user_config import UserModel" in out and "Exit 0" in out
+
+
+def test_a_package_that_hangs_is_stopped_and_reported(tmp_path, cheap_questions_file):
+    package = write_fake_package(tmp_path / "pkg", """
+        import time
+
+        class UserModel:
+            def get_batch_size(self):
+                return 16
+
+            def batch_predict(self, batch, is_multiple_choice):
+                time.sleep(600)
+        """)
+    questions = load_questions(cheap_questions_file)
+    result = check_submission(package, questions, seconds_per_sample=0.01, load_timeout_s=3)
+    assert result.failures[-1].startswith("the package was stopped after 3 s with 0 of ")
+    assert "(the next: batch 1 (multiple-choice, 1 prompt: question " in result.failures[-1]

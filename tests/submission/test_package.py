@@ -76,6 +76,7 @@ def tiny_package(tiny_base_dir, tmp_path_factory) -> Path:
     return write_package(tmp_path_factory.mktemp("tiny") / "submission-track2", spec)
 
 
+@pytest.mark.slow
 def test_a_tiny_model_package_reproduces_the_evaluate_answers(tiny_package, tiny_base_dir, many_mc_questions_file):
     questions = load_questions(many_mc_questions_file)
     with create_backend("transformers", model_dir=tiny_base_dir, batch_size=SETTINGS.batch_size,

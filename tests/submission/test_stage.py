@@ -37,6 +37,7 @@ def evaluated(project) -> Path:
     return project
 
 
+@pytest.mark.slow
 def test_the_stage_writes_a_package_that_reproduces_the_evaluate_report(evaluated, capsys):
     project = evaluated
     assert package.main(["track5", "--params", "params.yaml"]) == 0
@@ -52,6 +53,7 @@ def test_the_stage_writes_a_package_that_reproduces_the_evaluate_report(evaluate
     assert "OK: " in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_an_answer_that_differs_from_the_report_fails_the_stage(evaluated, capsys):
     project = evaluated
     report = project / "reports/sample/zero-shot/predictions.jsonl"
