@@ -215,8 +215,58 @@ def add_plan_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_run_plan)
 
 
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_score_parser, add_profile_parser,
-                                                                   add_plan_parser]
+def _run_check_submission(args: argparse.Namespace) -> int:
+    from shoplm.errors import UserError
+    from shoplm.shopbench.predictions import load_predictions
+    from shoplm.shopbench.records import load_questions
+    from shoplm.submission.check import check_submission
+    from shoplm.submission.report import format_check
+
+    try:
+        if not args.package.is_dir():
+            raise CommandError(f"{args.package}: no such folder")
+        questions = load_questions(args.questions)
+        reference = load_predictions(args.reference) if args.reference else None
+        _quiet_model_loading()
+        result = check_submission(args.package, questions, reference=reference, sizes=args.batch_sizes,
+                                  seconds_per_sample=args.seconds_per_sample)
+    except (UserError, OSError, ValueError) as exc:
+        raise CommandError(str(exc)) from exc
+    print(format_check(result, args.seconds_per_sample))
+    return 0 if result.ok else 1
+
+
+def add_check_submission_parser(subparsers: argparse._SubParsersAction) -> None:
+    from shoplm.submission.check import DEFAULT_BATCH_SIZES, SECONDS_PER_SAMPLE
+
+    parser = subparsers.add_parser(
+        "check-submission",
+        help="run a KDD Cup 2024 submission package as the evaluator does; check, time and score it",
+        description=(
+            "Import UserModel from DIR in a fresh process whose working directory is DIR (`from "
+            "models.user_config import UserModel`, no project on PYTHONPATH, offline), answer QUESTIONS in "
+            "batches of one task type whose sizes cycle through --batch-sizes, and check every call: no "
+            "exception, one string per prompt, at most --seconds-per-sample per prompt of the batch. Then "
+            "score the answers with the official rules and, with --reference, compare them one by one with "
+            "the evaluate stage's predictions. Exit 0 when every check passes, 1 when one fails, 2 on a "
+            "usage mistake (a missing folder or file, a malformed questions file)."
+        ),
+    )
+    parser.add_argument("package", type=Path, metavar="DIR", help="the package (dist/submission-TRACK/)")
+    parser.add_argument("--questions", type=Path, required=True, metavar="FILE",
+                        help="ShopBench questions, JSON Lines (e.g. data/eval/sample.jsonl)")
+    parser.add_argument("--reference", type=Path, metavar="PREDICTIONS.jsonl",
+                        help="the evaluate stage's predictions for the same model and questions "
+                             "(reports/SET/MODEL/predictions.jsonl): every answer must be identical")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=list(DEFAULT_BATCH_SIZES), metavar="N",
+                        help="batch sizes to cycle through (default: %(default)s)")
+    parser.add_argument("--seconds-per-sample", type=float, default=SECONDS_PER_SAMPLE, metavar="S",
+                        help="the time limit per prompt of a batch (default: the evaluator's %(default)g s)")
+    parser.set_defaults(handler=_run_check_submission)
+
+
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_score_parser, add_profile_parser, add_plan_parser, add_check_submission_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

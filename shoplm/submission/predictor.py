@@ -1,0 +1,57 @@
+"""The predictor a submission's ``UserModel`` is: the evaluate stage's code behind the evaluator's interface.
+
+The organisers' evaluator does ``UserModel()``, then for each slice of questions of one task type calls
+``batch_predict({"prompt": [input_field, ...]}, is_multiple_choice)`` and parses the strings it returns
+with the official parsers. The model sees only the prompt and the flag, as the evaluate stage does: the
+task type is guessed by the same classifier, and ``shoplm.evaluation.run_zero_shot`` applies the same
+prompts, per-type token limits and post-processing (and the backend the same constrained decoding).
+
+This module is vendored into every package, so it imports only what the predictor runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from shoplm.evaluation import run_zero_shot
+from shoplm.inference.backends import create_backend
+from shoplm.inference.generation import GenerationSettings
+
+#: The package's settings file, beside ``user_config.py`` in ``models/``.
+CONFIG_NAME = "shoplm_package.json"
+#: Backend options that name folders: written relative to the package root, resolved where it runs.
+PATH_OPTIONS = ("model_dir", "adapter_dir")
+
+
+class SubmissionModel:
+    """Loads the packaged model through the registered backend named in ``shoplm_package.json``."""
+
+    def __init__(self, config_file: str | Path) -> None:
+        config_file = Path(config_file)
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+        root = config_file.resolve().parent.parent
+        self.batch_size = int(config["batch_size"])
+        self.settings = GenerationSettings.model_validate(config["generation"])
+        options = dict(config["backend_options"])
+        for key in PATH_OPTIONS:
+            if options.get(key) is not None:
+                options[key] = str(root / options[key])
+        self.backend = create_backend(config["backend"], **options)
+
+    def get_batch_size(self) -> int:
+        """Prompts per ``batch_predict`` call (the evaluator's contract: 1 to 16)."""
+        return self.batch_size
+
+    def batch_predict(self, batch: Mapping[str, Sequence[str]], is_multiple_choice: bool) -> list[str]:
+        """One answer per prompt of ``batch["prompt"]``, in order, ready for the official parsers."""
+        questions: list[dict[str, Any]] = [
+            {"input_field": prompt, "is_multiple_choice": bool(is_multiple_choice)} for prompt in batch["prompt"]]
+        if not questions:
+            return []
+        return run_zero_shot(questions, self.backend, self.settings).predictions
+
+    def close(self) -> None:
+        self.backend.close()

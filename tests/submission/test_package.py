@@ -1,0 +1,91 @@
+"""A written package imports in a fresh process with the project off its path, honours the
+multiple-choice flag, and answers exactly as the evaluate stage's code does for the same model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shoplm.evaluation import run_zero_shot
+from shoplm.inference.backends import create_backend
+from shoplm.inference.generation import GenerationSettings
+from shoplm.shopbench.records import load_questions
+from shoplm.submission.check import check_submission
+from shoplm.submission.tracks import SUBMISSION_TRACKS
+from shoplm.submission.writer import PackageSpec, resolve_model, write_package
+
+SETTINGS = GenerationSettings()
+
+
+def _spec(backend: str, **kwargs) -> PackageSpec:
+    return PackageSpec(track=SUBMISSION_TRACKS.get("track2"), backend=backend, generation=SETTINGS,
+                       batch_size=16, commit="abc1234", **kwargs)
+
+
+def _call_user_model(package: Path, prompts: list[str], is_multiple_choice: bool) -> list[str]:
+    """What the evaluator gets: a fresh interpreter in the package, no PYTHONPATH."""
+    code = ("import json, sys\nfrom models.user_config import UserModel\nm = UserModel()\n"
+            f"print(json.dumps(m.batch_predict({{'prompt': {prompts!r}}}, {is_multiple_choice})))")
+    env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=package, env=env, capture_output=True, text=True,
+                          check=True, timeout=300)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_package_has_the_starter_kit_layout(tmp_path):
+    out = write_package(tmp_path / "dist/submission-track2", _spec("echo", authors=["me"]))
+    assert json.loads((out / "aicrowd.json").read_text()) == {
+        "challenge_id": "amazon-kdd-cup-24-shopping-knowledge-reasoning", "authors": ["me"], "gpu": True,
+        "description": "the echo backend (no model)"}
+    for name in ("models/user_config.py", "requirements.txt", "apt.txt", "Dockerfile", ".gitattributes",
+                 "shoplm/submission/predictor.py", "shoplm/inference/transformers_backend.py"):
+        assert (out / name).is_file(), name
+    assert not (out / "shoplm/config.py").exists() and not (out / "shoplm/tracking.py").exists()  # no pipeline code
+    assert all("==" in line for line in (out / "requirements.txt").read_text().splitlines() if not line.startswith("#"))
+    assert [p.name for p in tmp_path.joinpath("dist").iterdir()] == ["submission-track2"]  # no scratch left
+
+
+def test_the_multiple_choice_flag_reaches_the_classifier(tmp_path):
+    # The echo backend answers with the question's first max_new_tokens words: 2 for multiple-choice.
+    out = write_package(tmp_path / "pkg", _spec("echo"))
+    prompt = "Which of these is a shoe? 0. hat 1. boot 2. scarf 3. glove Answer:"
+    assert _call_user_model(out, [prompt], True) == ["Which of"]
+    assert _call_user_model(out, [prompt, prompt], False) == [" ".join(prompt.split()[:50])] * 2
+
+
+def test_the_harness_matches_the_evaluate_code_on_the_echo_backend(tmp_path, many_mc_questions_file):
+    questions = load_questions(many_mc_questions_file)
+    expected = run_zero_shot(questions, create_backend("echo"), SETTINGS).predictions
+    out = write_package(tmp_path / "pkg", _spec("echo"))
+    result = check_submission(out, questions, reference=expected)
+    assert result.ok, result.failures
+    assert result.differing == 0
+    assert {len(b.indices) for b in result.batches} >= {1, 7, 16}
+    assert Path(result.shoplm_file).resolve().is_relative_to((out / "shoplm").resolve())  # the vendored copy
+
+
+@pytest.fixture(scope="module")
+def tiny_package(tiny_base_dir, tmp_path_factory) -> Path:
+    spec = _spec("transformers", source=resolve_model(tiny_base_dir),
+                 backend_options={"dtype": "float32", "batch_size": SETTINGS.batch_size,
+                                  "max_input_tokens": SETTINGS.max_input_tokens})
+    return write_package(tmp_path_factory.mktemp("tiny") / "submission-track2", spec)
+
+
+@pytest.mark.slow
+def test_a_tiny_model_package_reproduces_the_evaluate_answers(tiny_package, tiny_base_dir, many_mc_questions_file):
+    questions = load_questions(many_mc_questions_file)
+    with create_backend("transformers", model_dir=tiny_base_dir, batch_size=SETTINGS.batch_size,
+                        show_progress=False) as backend:
+        expected = run_zero_shot(questions, backend, SETTINGS).predictions
+    result = check_submission(tiny_package, questions, reference=expected)
+    assert result.ok, result.failures
+    assert {len(b.indices) for b in result.batches if b.task_type == "multiple-choice"} == {1, 7, 16}
+    assert sorted(p.name for p in (tiny_package / "models/weights").iterdir()) == sorted(
+        p.name for p in tiny_base_dir.iterdir() if p.is_file())
+    config = json.loads((tiny_package / "models/shoplm_package.json").read_text())
+    assert config["backend_options"]["model_dir"] == "models/weights"  # relative: the package can move
