@@ -18,7 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from prefect import flow, get_run_logger
+from prefect import flow
 
 from shoplm import tracking
 from shoplm.model_registry import ModelReferenceError, fetch, parse_reference
@@ -32,14 +32,14 @@ def release(model: str = "shoplm@champion", dest: str | None = None) -> dict[str
         model: NAME@ALIAS in the MLflow model registry (e.g. shoplm@champion).
         dest: folder to (re)write; default models/release/NAME.
     """
-    logger = get_run_logger()
     name, _ = parse_reference(model)
+    import mlflow
+
     root = tracking.repo_root()
-    tracking.configure(root)
+    mlflow.set_tracking_uri(tracking.tracking_uri(root))  # the server of MLFLOW_TRACKING_URI, else the local store
     folder, version = fetch(model, Path(dest) if dest else root / "models" / "release" / name)
     scores = ", ".join(f"{k} {v}" for k, v in sorted(version.tags.items()) if "track5" in k)
-    logger.info("%s is version %s (run %s): %s → %s", model, version.version, version.run_id, scores or "no scores",
-                folder)
+    print(f"{model} is version {version.version} (run {version.run_id}): {scores or 'no scores'} → {folder}")
     return {"name": version.name, "version": version.version, "run_id": version.run_id, "path": str(folder)}
 
 

@@ -102,16 +102,18 @@ def test_fetch_by_alias_round_trips_the_model(registered, mlflow_server, tmp_pat
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from shoplm.model_registry import FETCH_RECORD, fetch
+    from flows.release import release
+    from shoplm.model_registry import FETCH_RECORD
 
     root, _ = registered
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
-    folder, version = fetch("shoplm@champion", tmp_path / "release")
+    result = release.fn(model="shoplm@champion", dest=str(tmp_path / "release"))  # the deployment step's body
+    folder = Path(result["path"])
     source = root / "models/quantized" / MODEL
     fetched = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file() and p.name != FETCH_RECORD}
     original = {p.relative_to(source): p.read_bytes() for p in source.rglob("*") if p.is_file()}
     assert fetched == original
-    assert json.loads((folder / FETCH_RECORD).read_text())["version"] == version.version == "1"
+    assert json.loads((folder / FETCH_RECORD).read_text())["version"] == result["version"] == "1"
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
     ids = torch.tensor([tokenizer("Which product fits the query 'usb c cable 2m'?")["input_ids"]])
