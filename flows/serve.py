@@ -12,6 +12,10 @@ an unchanged stage a no-op and only what changed (new data, new params) is recom
 ``profile`` and ``eval_sets`` hold for that run only (params.yaml is given back byte-identical when it
 ends), and runs that overlap queue on the lock of params.yaml instead of racing on it: see
 ``flows.pipeline`` and ``shoplm.params_lock``.
+
+This is the one-process way. To run on a work pool instead (a worker per machine, runs queued by the
+pool's concurrency limit, the same deployments on Kubernetes or Docker), deploy ``prefect.yaml``:
+see ``docs/scaling-out.md``.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ and differ only in values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -69,6 +70,28 @@ class EvaluateSection(StrictModel):
 
 
 
+class RegisterSection(StrictModel):
+    """Stage ``register_model``: the quantized model of ``quantize.model`` into the MLflow model registry."""
+
+    name: str = Field("shoplm", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+                      description="Registered model name; fetch it as models:/NAME@ALIAS.")
+    aliases: list[str] = Field(default_factory=lambda: ["candidate"],
+                               description="Aliases moved to every new version (MLflow reserves 'latest').")
+    champion: str | None = Field("champion", description="Alias moved only when the new version scores at "
+                                 "least the current holder's `metric` (null: no such alias).")
+    metric: str = Field("after/track5", description="The score the champion alias compares: a key of "
+                        "reports/quantize/<model>/metrics.json with the method's prefix dropped.")
+
+    @field_validator("aliases", "champion")
+    @classmethod
+    def _aliases_mlflow_takes(cls, value: list[str] | str | None) -> list[str] | str | None:
+        for alias in [value] if isinstance(value, str) else value or []:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", alias) or re.fullmatch(r"latest|v\d+", alias, re.I):
+                raise ValueError(f"alias {alias!r}: a letter or '_' first, then letters, digits, '_' or '-'; "
+                                 "not 'latest' or v<number> (MLflow reserves them for versions)")
+        return value
+
+
 
 def validate_eval_sets(value: Any) -> dict[str, str]:
     """``eval_sets``: name → ShopBench JSONL path. Reports land in ``reports/<name>/``."""
@@ -96,6 +119,7 @@ class Params(StrictModel):
     search: SearchSection
     quantize: QuantizeSection
     package: PackageSection = Field(default_factory=PackageSection)
+    register_model: RegisterSection = Field(default_factory=RegisterSection)
 
     @field_validator("eval_sets")
     @classmethod
