@@ -24,6 +24,7 @@ from shoplm.modeling import TinyModelSpec
 from shoplm.modeling.fit import ModelShape, group_size_problems, tensor_parallel_problems
 from shoplm.quantization.settings import QuantizeSection
 from shoplm.registry import UnknownNameError
+from shoplm.study.settings import PromptAblationSection, SweepSection
 from shoplm.training.settings import DPOSection, TrainSection
 
 PARAMS_FILE = Path("params.yaml")
@@ -94,6 +95,9 @@ class Params(StrictModel):
     merge: MergeSection
     search: SearchSection
     quantize: QuantizeSection
+    # Studies (`make study`, not `make run`): optional so params files written before them still load.
+    prompt_ablation: PromptAblationSection = Field(default_factory=PromptAblationSection)
+    sweep: SweepSection = Field(default_factory=SweepSection)
 
     @field_validator("eval_sets")
     @classmethod
@@ -126,6 +130,11 @@ class Params(StrictModel):
         if grid is not None and grid not in self.search.grids:
             problems.append((("quantize", "eval_set"), str(UnknownNameError("search.grids entry", grid,
                                                                            self.search.grids))))
+        for section in ("prompt_ablation", "sweep"):  # the studies evaluate on a declared set
+            if (name := getattr(self, section).eval_set) not in self.eval_sets:
+                problems.append(((section, "eval_set"), str(UnknownNameError("eval_sets entry", name, self.eval_sets))))
+        if (adapter := self.prompt_ablation.adapter) is not None and adapter not in trained:
+            problems.append((("prompt_ablation", "adapter"), str(UnknownNameError("trained adapter", adapter, trained))))
         if problems:
             raise keyed_problems(problems)
         return self
