@@ -21,7 +21,7 @@ from shoplm.inference.generation import (
     postprocess_prediction,
     question_field,
 )
-from shoplm.prompting.strategies import PromptPlan
+from shoplm.shopbench.prompting.strategies import PromptPlan
 
 
 @dataclass(frozen=True)

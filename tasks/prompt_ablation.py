@@ -3,7 +3,7 @@
     python -m tasks.prompt_ablation                 # params: prompt_ablation (+ evaluate: backend, generation)
 
 Each strategy in ``prompt_ablation.strategies`` is applied to every task type in turn (plain, task-type,
-k-shot, cot: see shoplm/prompting), through ``evaluate.backend`` on the base model (or
+k-shot, cot: see shoplm/shopbench/prompting), through ``evaluate.backend`` on the base model (or
 ``prompt_ablation.adapter``), loaded once. One nested MLflow run per strategy under the stage's run
 (the best one tagged ``shoplm.best``); compare them in the MLflow UI by selecting the child runs.
 
@@ -19,14 +19,13 @@ import json
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, EvaluateSection, load_section
+from shoplm.config import PARAMS_FILE, EvaluateSection, PromptAblationSection, load_section
 from shoplm.inference.backends import BACKENDS
 from shoplm.modeling import resolve_stage_model
-from shoplm.prompting.strategies import STRATEGIES, PromptPlan
+from shoplm.shopbench.prompting.strategies import STRATEGIES, PromptPlan
 from shoplm.shopbench.records import load_questions
 from shoplm.study.compare import comparison_chart, comparison_metrics, format_comparison
 from shoplm.study.run import evaluate_variant, open_backend, tag_best
-from shoplm.study.settings import PromptAblationSection
 from tasks._runner import run
 
 EVAL_DIR = Path("data/eval")
@@ -62,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         import mlflow
 
         results = []
-        with open_backend(evaluate, resolve_stage_model(BASE_DIR), adapter) as backend:
+        with open_backend(evaluate, lambda: resolve_stage_model(BASE_DIR), adapter) as backend:
             for position, (name, plan) in enumerate(plans.items(), start=1):
                 print(f"[{position}/{len(plans)}] strategy {name}: {STRATEGIES.describe()[name]}", flush=True)
                 settings = evaluate.generation.model_copy(update={"prompts": plan.settings})

@@ -20,15 +20,14 @@ import json
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, EvaluateSection, ParamsError, load_section
+from shoplm.config import PARAMS_FILE, EvaluateSection, ParamsError, SweepSection, load_section
 from shoplm.inference.backends import BACKENDS
-from shoplm.prompting.strategies import PromptPlan
+from shoplm.shopbench.prompting.strategies import PromptPlan
 from shoplm.shopbench.records import load_questions
 from shoplm.study.compare import comparison_chart, comparison_metrics, format_comparison
 from shoplm.study.correlation import correlate, format_correlations
 from shoplm.study.models import model_folder
 from shoplm.study.run import evaluate_variant, open_backend, tag_best
-from shoplm.study.settings import SweepSection
 from tasks._runner import run
 
 EVAL_DIR = Path("data/eval")
@@ -69,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             entry = section.models[name]
             print(f"[{position}/{len(names)}] {name}: {entry.model}", flush=True)
             folder = model_folder(entry, MODELS_DIR / name, rebuild=args.rebuild)
-            with open_backend(evaluate, folder) as backend:
+            with open_backend(evaluate, lambda: folder) as backend:
                 result = evaluate_variant(name, questions, backend, evaluate.generation, prompts, out / "answers",
                                           params={"model": entry.model, "folder": str(folder),
                                                   **entry.model_dump(mode="json", exclude={"model"})},

@@ -23,8 +23,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
 from shoplm.inference.backends import GenerationRequest
-from shoplm.prompting.settings import PromptSettings
-from shoplm.prompting.strategies import PromptPlan
+from shoplm.shopbench.prompting.settings import PromptSettings
+from shoplm.shopbench.prompting.strategies import PromptPlan
 from shoplm.shopbench.records import TASK_TYPES
 from shoplm.shopbench.tasktype import classify_task_type_with_rule
 
@@ -59,7 +59,7 @@ class GenerationSettings(BaseModel):
     )
     prompts: PromptSettings = Field(
         default_factory=PromptSettings,
-        description="Prompt strategy per task type (plain, task-type, k-shot, cot; see shoplm.prompting); "
+        description="Prompt strategy per task type (plain, task-type, k-shot, cot; see shoplm.shopbench.prompting); "
         "the default, task-type, is the winner's system prompt.",
     )
 

@@ -3,7 +3,7 @@
 Training (SFT/DPO builders) and evaluation both call ``build_messages``, so a fine-tuned model sees at
 test time exactly the prompt layout it was trained on. The layout is the winning system's: a system
 message naming the task type, then the question as the user turn, then (for training) the answer.
-That layout is the default prompt strategy, ``task-type``; the others (``shoplm.prompting``) build on
+That layout is the default prompt strategy, ``task-type``; the others (``shoplm.shopbench.prompting``) build on
 ``build_messages`` with their own system wording or extra turns.
 """
 
@@ -43,7 +43,7 @@ def build_messages(input_field: str, task_type: str, answer: str | None = None,
     """System + user messages for a question; with ``answer``, the assistant turn too (training).
 
     ``system`` replaces the task-type system prompt (a prompt strategy's own wording, see
-    ``shoplm.prompting``); the task type is checked either way.
+    ``shoplm.shopbench.prompting``); the task type is checked either way.
     """
     default = system_prompt(task_type)
     messages = [

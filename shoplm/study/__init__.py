@@ -1,6 +1,6 @@
-"""Studies around the pipeline, not in it: the prompt-strategy ablation and the zero-shot model sweep.
+"""Studies around the pipeline, not in it: the prompt-strategy ablation and the zero-shot model sweep
+(their params sections, ``prompt_ablation`` and ``sweep``, are in ``shoplm.config``).
 
-* ``settings``: the ``prompt_ablation`` and ``sweep`` params sections;
 * ``compare``: rows of score reports side by side (task type × variant, parse failures), as a table
   and a chart;
 * ``correlation``: Pearson and Spearman between ShopBench scores and public benchmark scores, with n

@@ -12,7 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
-from shoplm.study.settings import SweepModel
+from shoplm.config import SweepModel
 
 ENTRY_FILE = "sweep_entry.json"
 

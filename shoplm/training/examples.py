@@ -1,6 +1,6 @@
 """ShopBench questions → token ids and answer-only labels.
 
-The prompt is rendered exactly as evaluation renders it (the same ``shoplm.prompting.PromptPlan``, by
+The prompt is rendered exactly as evaluation renders it (the same ``shoplm.shopbench.prompting.PromptPlan``, by
 default the ``task-type`` strategy's ``prompts.build_messages``, + the tokenizer's
 chat template with the assistant header, tokenized without extra special tokens, as
 ``TransformersBackend.encode`` does), so the model is trained on the very prompt it is later served.
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shoplm.prompting.strategies import PromptPlan
+from shoplm.shopbench.prompting.strategies import PromptPlan
 from shoplm.shopbench.answers import render_gold
 from shoplm.shopbench.prompts import Message, render_chat
 from shoplm.shopbench.records import Question

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
-from shoplm.prompting.strategies import DEFAULT_STRATEGY, STRATEGIES
+from shoplm.shopbench.prompting.strategies import DEFAULT_STRATEGY, STRATEGIES
 from shoplm.shopbench.records import TASK_TYPES
 
 

@@ -8,7 +8,7 @@ gold answer, for training), its token limit, and how its final answer is read ou
 ``task-type``  the winner's system prompt naming the (classified) task type; the default, byte for
                byte the prompt every earlier report and adapter used (seed 003, Listing 1)
 ``k-shot``     ``task-type`` plus k solved questions of the same type as earlier chat turns, drawn
-               from a named example set (``shoplm.prompting.examples``)
+               from a named example set (``shoplm.shopbench.prompting.examples``)
 ``cot``        ``task-type`` plus an instruction to reason first and end with "Answer: ..."; needs
                more output tokens, and the text after the last "Answer:" is what gets parsed
 =============  ========================================================================================
@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
-from shoplm.prompting.examples import ExampleSet
+from shoplm.shopbench.prompting.examples import ExampleSet
 from shoplm.registry import Registry
 from shoplm.shopbench.answers import render_gold
 from shoplm.shopbench.prompts import Message, build_messages, normalize_input, system_prompt
 
 if TYPE_CHECKING:
-    from shoplm.prompting.settings import PromptSettings
+    from shoplm.shopbench.prompting.settings import PromptSettings
 
 WORDINGS_FILE = Path(__file__).with_name("wordings.yaml")
 DEFAULT_STRATEGY = "task-type"
@@ -149,7 +149,7 @@ class PromptPlan:
                       ) -> PromptPlan:
         """Load the k-shot example set when a task type uses it; with ``evaluated`` (the questions about
         to be answered) an example set that shares any of them fails, naming the params key."""
-        from shoplm.prompting.settings import PromptSettings
+        from shoplm.shopbench.prompting.settings import PromptSettings
 
         settings = settings or PromptSettings()
         examples = None
