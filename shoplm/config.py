@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator, model_validator
 
 from shoplm.builders.settings import BuildSettings, IngestSettings
 from shoplm.errors import KEYED_PROBLEMS, UserError, keyed_problems
@@ -26,6 +26,7 @@ from shoplm.modeling.fit import ModelShape, group_size_problems, tensor_parallel
 from shoplm.quantization.settings import QuantizeSection
 from shoplm.registry import UnknownNameError
 from shoplm.submission.settings import PackageSection
+from shoplm.shopbench.prompting.strategies import STRATEGIES
 from shoplm.training.settings import DPOSection, TrainSection
 
 PARAMS_FILE = Path("params.yaml")
@@ -92,6 +93,61 @@ class RegisterSection(StrictModel):
         return value
 
 
+# ---------------------------------------------------------------- studies (`make study`, not `make run`)
+# Stages prompt_ablation and sweep (shoplm.study); both evaluate through evaluate.backend with
+# evaluate.generation.
+
+
+class PromptAblationSection(StrictModel):
+    """Stage ``prompt_ablation``: every listed strategy on every task type, one model, one set."""
+
+    eval_set: str = Field("sample", description="An eval_sets name (read from data/eval/<name>.jsonl).")
+    strategies: list[STRATEGIES.validated()] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: STRATEGIES.names(), min_length=1,
+        description="Strategies to compare, each applied to every task type. k-shot draws from "
+        "evaluate.generation.prompts.k_shot; cot's token limit is evaluate.generation.prompts.chain_of_thought.")
+    adapter: str | None = Field(None, description="A trained adapter (models/adapters/<name>) on the base "
+                                "model; null: the base model zero-shot.")
+    limit: PositiveInt | None = Field(None, description="Only the first N questions (keeps the study short).")
+
+    @field_validator("strategies")
+    @classmethod
+    def _once_each(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a strategy is listed twice")
+        return value
+
+
+class SweepModel(StrictModel):
+    """One base model of the sweep, and its published benchmark scores (optional)."""
+
+    model: str = Field(description='"tiny" (built from `tiny`), a packaged GGUF name (smollm2-135m-instruct), '
+                       "a local .gguf file, or a local model folder.")
+    tiny: TinyModelSpec = Field(default_factory=TinyModelSpec, description="The spec when model is tiny.")
+    benchmarks: dict[str, float] = Field(
+        default_factory=dict, description="Public benchmark scores (e.g. MMLU: 30.2) from the model's card "
+        "or a leaderboard; each benchmark given for several models is correlated with the ShopBench score.")
+
+
+class SweepSection(StrictModel):
+    """Stage ``sweep``: N base models zero-shot on one set, through one backend."""
+
+    eval_set: str = Field("sample", description="An eval_sets name (read from data/eval/<name>.jsonl).")
+    limit: PositiveInt | None = Field(None, description="Only the first N questions.")
+    models: dict[str, SweepModel] = Field(default_factory=dict, description="Name → model; each is built "
+                                          "into models/sweep/<name>/ once and evaluated on its own.")
+    score: Literal["track5", "mean_over_tasks"] = Field("track5", description="The ShopBench number compared.")
+    min_n: PositiveInt = Field(5, description="Correlations over fewer models than this carry a warning "
+                               "that they mean nothing.")
+
+    @field_validator("models")
+    @classmethod
+    def _names(cls, value: dict[str, SweepModel]) -> dict[str, SweepModel]:
+        for name in value:
+            if not str(name).replace("-", "").replace("_", "").replace(".", "").isalnum():
+                raise ValueError(f"model name {name!r}: use letters, digits, '-', '_' and '.' only")
+        return value
+
 
 def validate_eval_sets(value: Any) -> dict[str, str]:
     """``eval_sets``: name → ShopBench JSONL path. Reports land in ``reports/<name>/``."""
@@ -120,6 +176,9 @@ class Params(StrictModel):
     quantize: QuantizeSection
     package: PackageSection = Field(default_factory=PackageSection)
     register_model: RegisterSection = Field(default_factory=RegisterSection)
+    # Studies (`make study`, not `make run`): optional so params files written before them still load.
+    prompt_ablation: PromptAblationSection = Field(default_factory=PromptAblationSection)
+    sweep: SweepSection = Field(default_factory=SweepSection)
 
     @field_validator("eval_sets")
     @classmethod
@@ -152,6 +211,11 @@ class Params(StrictModel):
         if grid is not None and grid not in self.search.grids:
             problems.append((("quantize", "eval_set"), str(UnknownNameError("search.grids entry", grid,
                                                                            self.search.grids))))
+        for section in ("prompt_ablation", "sweep"):  # the studies evaluate on a declared set
+            if (name := getattr(self, section).eval_set) not in self.eval_sets:
+                problems.append(((section, "eval_set"), str(UnknownNameError("eval_sets entry", name, self.eval_sets))))
+        if (adapter := self.prompt_ablation.adapter) is not None and adapter not in trained:
+            problems.append((("prompt_ablation", "adapter"), str(UnknownNameError("trained adapter", adapter, trained))))
         if problems:
             raise keyed_problems(problems)
         return self

@@ -21,6 +21,7 @@ from shoplm.inference.generation import (
     postprocess_prediction,
     question_field,
 )
+from shoplm.shopbench.prompting.strategies import PromptPlan
 
 
 @dataclass(frozen=True)
@@ -79,25 +80,29 @@ def run_zero_shot(
     questions: Iterable[Any],
     backend: GenerationBackend,
     settings: GenerationSettings | None = None,
+    prompts: PromptPlan | None = None,
 ) -> EvaluationResult:
     """Classify, prompt and generate for every question; no scoring (see module docstring).
 
     ``questions`` are ``shoplm.shopbench.records.Question`` objects or dicts with at least
     ``input_field`` and ``is_multiple_choice``; a ``task_type`` is used only to report how well the
     classifier guessed it. Backend batch size is the backend's own setting: build it with
-    ``batch_size=settings.batch_size``.
+    ``batch_size=settings.batch_size``. ``prompts`` defaults to ``settings.prompts``; each completion is
+    first cut to the prompt strategy's final answer (chain-of-thought: the text after "Answer:").
     """
     settings = settings or GenerationSettings()
     questions = list(questions)
+    prompts = prompts or PromptPlan.from_settings(settings.prompts, evaluated=questions)
     start = time.perf_counter()
-    requests = build_requests(questions, settings, classify=True)
+    requests = build_requests(questions, settings, classify=True, prompts=prompts)
     raw: Sequence[str] = backend.generate(requests)
     runtime = time.perf_counter() - start
     if len(raw) != len(requests):
         raise RuntimeError(f"backend {backend.name!r} returned {len(raw)} outputs for {len(requests)} requests")
+    answers = [prompts.final_answer(text, request.task_type) for text, request in zip(raw, requests)]
     predictions = [
         postprocess_prediction(text, request.task_type, settings) if settings.postprocess else text
-        for text, request in zip(raw, requests)
+        for text, request in zip(answers, requests)
     ]
     return EvaluationResult(
         predictions=predictions,

@@ -23,7 +23,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
 
 from shoplm.inference.backends import GenerationRequest
-from shoplm.shopbench.prompts import build_messages
+from shoplm.shopbench.prompting.settings import PromptSettings
+from shoplm.shopbench.prompting.strategies import PromptPlan
 from shoplm.shopbench.records import TASK_TYPES
 from shoplm.shopbench.tasktype import classify_task_type_with_rule
 
@@ -55,6 +56,11 @@ class GenerationSettings(BaseModel):
     postprocess: bool = Field(True, description="Apply postprocess_prediction to the raw model text.")
     generation_max_words: PositiveInt = Field(
         15, description="trim_generation keeps whole sentences until the text passes this many words."
+    )
+    prompts: PromptSettings = Field(
+        default_factory=PromptSettings,
+        description="Prompt strategy per task type (plain, task-type, k-shot, cot; see shoplm.shopbench.prompting); "
+        "the default, task-type, is the winner's system prompt.",
     )
 
     @field_validator("max_new_tokens")
@@ -146,15 +152,20 @@ def build_requests(
     settings: GenerationSettings | None = None,
     classify: bool = True,
     adapter: str | None = None,
+    prompts: PromptPlan | None = None,
 ) -> list[GenerationRequest]:
     """One request per question, in order.
 
     With ``classify=True`` (evaluation) the task type is *predicted* from ``input_field`` and
     ``is_multiple_choice``, the only fields a hidden test set has; ``classify=False`` uses the gold
     ``task_type`` (for ablations: how much does a wrong guess cost?). ``metadata`` records the
-    question's index and the classifier rule that fired (``"gold"`` when not classifying).
+    question's index, the classifier rule that fired (``"gold"`` when not classifying) and the prompt
+    strategy. ``prompts`` defaults to ``settings.prompts``, with the k-shot example set checked against
+    these questions.
     """
     settings = settings or GenerationSettings()
+    questions = list(questions)
+    prompts = prompts or PromptPlan.from_settings(settings.prompts, evaluated=questions)
     requests = []
     for index, question in enumerate(questions):
         input_field = question_field(question, "input_field")
@@ -168,13 +179,14 @@ def build_requests(
             task_type, rule = question_field(question, "task_type"), "gold"
             if task_type not in TASK_TYPES:
                 raise ValueError(f"question {index} has no valid gold task_type ({task_type!r})")
+        strategy = prompts[task_type]
         requests.append(
             GenerationRequest(
-                messages=build_messages(input_field, task_type),
+                messages=strategy.messages(input_field, task_type),
                 task_type=task_type,
-                max_new_tokens=settings.limit_for(task_type),
+                max_new_tokens=strategy.max_new_tokens(task_type, settings.limit_for(task_type)),
                 adapter=adapter,
-                metadata={"index": index, "rule": rule},
+                metadata={"index": index, "rule": rule, "prompt_strategy": strategy.name},
             )
         )
     return requests

@@ -3,6 +3,8 @@
 Training (SFT/DPO builders) and evaluation both call ``build_messages``, so a fine-tuned model sees at
 test time exactly the prompt layout it was trained on. The layout is the winning system's: a system
 message naming the task type, then the question as the user turn, then (for training) the answer.
+That layout is the default prompt strategy, ``task-type``; the others (``shoplm.shopbench.prompting``) build on
+``build_messages`` with their own system wording or extra turns.
 """
 
 from __future__ import annotations
@@ -36,10 +38,16 @@ def normalize_input(input_field: str) -> str:
     return re.sub(r"[ \t]+\n", "\n", input_field).strip()
 
 
-def build_messages(input_field: str, task_type: str, answer: str | None = None) -> list[Message]:
-    """System + user messages for a question; with ``answer``, the assistant turn too (training)."""
+def build_messages(input_field: str, task_type: str, answer: str | None = None,
+                   system: str | None = None) -> list[Message]:
+    """System + user messages for a question; with ``answer``, the assistant turn too (training).
+
+    ``system`` replaces the task-type system prompt (a prompt strategy's own wording, see
+    ``shoplm.shopbench.prompting``); the task type is checked either way.
+    """
+    default = system_prompt(task_type)
     messages = [
-        {"role": "system", "content": system_prompt(task_type)},
+        {"role": "system", "content": default if system is None else system},
         {"role": "user", "content": normalize_input(input_field)},
     ]
     if answer is not None:

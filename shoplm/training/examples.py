@@ -1,6 +1,7 @@
 """ShopBench questions → token ids and answer-only labels.
 
-The prompt is rendered exactly as evaluation renders it (``prompts.build_messages`` + the tokenizer's
+The prompt is rendered exactly as evaluation renders it (the same ``shoplm.shopbench.prompting.PromptPlan``, by
+default the ``task-type`` strategy's ``prompts.build_messages``, + the tokenizer's
 chat template with the assistant header, tokenized without extra special tokens, as
 ``TransformersBackend.encode`` does), so the model is trained on the very prompt it is later served.
 The completion is the rest of the rendered conversation: the gold answer (``answers.render_gold``), the
@@ -19,8 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shoplm.shopbench.prompting.strategies import PromptPlan
 from shoplm.shopbench.answers import render_gold
-from shoplm.shopbench.prompts import Message, build_messages, render_chat
+from shoplm.shopbench.prompts import Message, render_chat
 from shoplm.shopbench.records import Question
 
 IGNORE_INDEX = -100
@@ -69,10 +71,13 @@ class TokenizedData:
         }
 
 
-def question_messages(question: Question, answer: str | None = None) -> list[Message]:
-    """The chat of one training question: system prompt naming its task type, question, gold answer."""
-    return build_messages(question.input_field, question.task_type,
-                          render_gold(question) if answer is None else answer)
+def question_messages(question: Question, answer: str | None = None, prompts: PromptPlan | None = None
+                      ) -> list[Message]:
+    """The chat of one training question, rendered by its task type's prompt strategy (default: the
+    system prompt naming its task type, the question, the gold answer)."""
+    strategy = (prompts or PromptPlan.from_settings())[question.task_type]
+    answer = strategy.training_answer(render_gold(question)) if answer is None else answer
+    return strategy.messages(question.input_field, question.task_type, answer)
 
 
 def end_of_turn_ids(tokenizer: Any) -> set[int]:
@@ -112,14 +117,19 @@ def tokenize_messages(tokenizer: Any, messages: Sequence[Message], stop_ids: set
 
 
 def tokenize_questions(tokenizer: Any, questions: Sequence[Question], max_seq_len: int,
-                       progress: bool = False) -> TokenizedData:
-    """Every question as a training example; examples longer than ``max_seq_len`` are dropped."""
+                       progress: bool = False, prompts: PromptPlan | None = None) -> TokenizedData:
+    """Every question as a training example; examples longer than ``max_seq_len`` are dropped.
+
+    ``prompts``: the evaluation's prompt plan (default: ``task-type`` for every task type). A k-shot
+    plan may draw from the training questions themselves: only the question itself is excluded.
+    """
     from tqdm.auto import tqdm
 
+    prompts = prompts or PromptPlan.from_settings()
     stop_ids = end_of_turn_ids(tokenizer)
     data = TokenizedData(examples=[])
     for question in tqdm(questions, desc="tokenize", unit="q", disable=not progress, mininterval=2):
-        example = tokenize_messages(tokenizer, question_messages(question), stop_ids)
+        example = tokenize_messages(tokenizer, question_messages(question, prompts=prompts), stop_ids)
         if len(example) > max_seq_len:
             data.dropped_too_long += 1
             continue

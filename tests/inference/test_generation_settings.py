@@ -105,9 +105,9 @@ def test_build_requests_classifies_from_prompt_and_flag_only() -> None:
     assert [r.task_type for r in requests] == ["multiple-choice", "retrieval", "generation"]
     assert [r.max_new_tokens for r in requests] == [2, 8, 50]
     assert [r.metadata for r in requests] == [
-        {"index": 0, "rule": "multiple_choice_flag"},
-        {"index": 1, "rule": "retrieval_pick_k"},
-        {"index": 2, "rule": "generation_instruction"},
+        {"index": 0, "rule": "multiple_choice_flag", "prompt_strategy": "task-type"},
+        {"index": 1, "rule": "retrieval_pick_k", "prompt_strategy": "task-type"},
+        {"index": 2, "rule": "generation_instruction", "prompt_strategy": "task-type"},
     ]
     assert requests[1].messages[0]["content"] == system_prompt("retrieval")
     assert requests[0].user_content == "Which fits?\n0. a\n1. b\nAnswer:"
