@@ -24,6 +24,7 @@ from shoplm.modeling import TinyModelSpec
 from shoplm.modeling.fit import ModelShape, group_size_problems, tensor_parallel_problems
 from shoplm.quantization.settings import QuantizeSection
 from shoplm.registry import UnknownNameError
+from shoplm.synthesis.settings import SynthSection
 from shoplm.training.settings import DPOSection, TrainSection
 
 PARAMS_FILE = Path("params.yaml")
@@ -94,6 +95,7 @@ class Params(StrictModel):
     merge: MergeSection
     search: SearchSection
     quantize: QuantizeSection
+    synth: SynthSection
 
     @field_validator("eval_sets")
     @classmethod
