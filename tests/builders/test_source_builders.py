@@ -405,7 +405,8 @@ def test_llm_row_declaration_is_complete(row):
     assert spec.adapters and spec.description.strip()
     assert set(spec.frames) <= set(SOURCES)
     placeholders = {field for _, field, _, _ in string.Formatter().parse(request.template) if field}
-    assert placeholders == set(request.inputs), "template placeholders must be exactly the inputs"
-    filled = request.template.format(**{name: f"<{name}>" for name in request.inputs})
+    # {few_shot}: development questions shown as examples (synth.few_shot), the one extra placeholder
+    assert placeholders - {"few_shot"} == set(request.inputs), "template placeholders must be the inputs"
+    filled = request.template.format(**{name: f"<{name}>" for name in (*request.inputs, "few_shot")})
     assert all(f"<{name}>" in filled for name in request.inputs)
     assert "JSON" in filled and all(key in filled for key in request.outputs)
