@@ -38,7 +38,7 @@ def server_command(settings: ServerSettings, served_name: str, port: int) -> lis
                "--served-model-name", served_name, "--host", "127.0.0.1", "--port", str(port),
                "--max-model-len", str(settings.max_model_len),
                # JSON without free whitespace: small models otherwise pad replies with newlines to max_tokens
-               "--structured-outputs-config", '{"disable_any_whitespace": true}']
+               "--structured-outputs-config", '{"backend": "xgrammar", "disable_any_whitespace": true}']
     return command + (["--enforce-eager"] if settings.enforce_eager else []) + list(settings.extra_args)
 
 
