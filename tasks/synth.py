@@ -27,10 +27,11 @@ from shoplm.builders.frames import load_frames
 from shoplm.builders.registry import BUILDERS, get_builder
 from shoplm.config import PARAMS_FILE, load_eval_sets, load_section
 from shoplm.errors import UserError
-from shoplm.shopbench.records import load_questions, write_questions
+from shoplm.shopbench.records import load_questions
 from shoplm.synthesis.cache import ResponseCache
 from shoplm.synthesis.client import ChatClient
 from shoplm.synthesis.ledger import Ledger
+from shoplm.synthesis.outputs import write_questions_with_rows
 from shoplm.synthesis.runner import synthesize
 from shoplm.synthesis.server import vllm_server
 from shoplm.synthesis.settings import SynthSection
@@ -100,8 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                             eval_questions=eval_questions, few_shot=few_shot, decontam=decontam,
                             progress=not args.no_progress)
 
-    write_questions(args.out / "questions.jsonl", [q for _, q in result.questions])
-    (args.out / "rows.json").write_text(json.dumps([n for n, _ in result.questions]) + "\n", encoding="utf-8")
+    write_questions_with_rows(args.out, result.questions)
     accepted = len(result.questions)
     report = {"accepted": accepted, "rejected": dict(sorted(result.rejects.items())),
               "rows": {name: dict(sorted(c.items())) for name, c in result.rows.items()},

@@ -2,9 +2,10 @@
 
 Each declaration names the row's Table 7 number, source frames, task type, metric and track; what the row
 asks the model (``LLMRequest``: the source columns placed in the prompt, the prompt, the JSON fields the
-model must return) is data, in ``shoplm/synthesis/templates/*.yaml`` with the reply's JSON schema. The synthesis stage validates the JSON, then assembles ShopBench questions in the dev
-layout of the task the row resembles (numbered options "0. ..." and "Answer: " for multiple choice,
-"1. ..." candidate lists for retrieval), with the build context's seeded RNG for shuffles.
+model must return) is data, in ``shoplm/synthesis/templates/*.yaml`` with the reply's JSON schema.
+The synth stage validates the JSON and assembles ShopBench questions in the dev layout of the task the
+row resembles (``shoplm/synthesis/assemble_*.py``); ``build`` reads them back from the
+``synthetic`` frame, so a mixture lists an LLM row like any other builder.
 
 Two ways the seed used an LLM (section 3 of seed 003):
 
@@ -26,8 +27,29 @@ Column conventions: Reviews 2023 rows are reviews joined with their item's metad
 from __future__ import annotations
 
 from shoplm.builders.layout import TRACK_BEHAVIOR, TRACK_CONCEPTS, TRACK_REASONING
-from shoplm.builders.registry import LLMRequest, register_llm
+import functools
+
+from shoplm.builders.registry import SYNTHETIC_FRAME, BuildContext, LLMRequest
+from shoplm.builders.registry import register_llm as _register
+from shoplm.shopbench.records import question_from_dict
 from shoplm.synthesis.templates import get_template
+
+
+def _synthesized(name: str):
+    """The build function of row ``name``: its questions from the synth stage's output, in order."""
+
+    def build(ctx: BuildContext):
+        frame = ctx.frame(SYNTHETIC_FRAME)
+        for record in frame[frame["row"] == name].drop(columns="row").to_dict(orient="records"):
+            yield question_from_dict(record, source=f"{SYNTHETIC_FRAME} frame, row {name}")
+
+    build.__name__ = f"synthesized_{name.replace('-', '_')}"
+    return build
+
+
+@functools.wraps(_register)
+def register_llm(name: str, **fields) -> None:  # every LLM row reads its synthesized questions
+    _register(name, build=_synthesized(name), **fields)
 
 
 def _request(name: str) -> LLMRequest:
