@@ -77,6 +77,8 @@ def stop(process: subprocess.Popen, timeout_s: float) -> None:
 def vllm_server(settings: ServerSettings, served_name: str, log_path: Path, port: int | None = None
                 ) -> Iterator[str]:
     """Start the server and yield its base URL (``http://127.0.0.1:PORT/v1``); stop it on exit."""
+    if not Path(settings.model).is_dir():  # vLLM would take a missing folder for a hub id and try to download it
+        raise ServerStartError(f"synth.server.model: no model folder {settings.model} (run `dvc repro base`)")
     port = port or free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "VLLM_HOST_IP": "127.0.0.1", "VLLM_CPU_KVCACHE_SPACE": str(settings.kv_cache_gib),
