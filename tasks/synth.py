@@ -32,7 +32,7 @@ from shoplm.synthesis.cache import ResponseCache
 from shoplm.synthesis.client import ChatClient
 from shoplm.synthesis.ledger import Ledger
 from shoplm.synthesis.outputs import write_questions_with_rows
-from shoplm.synthesis.runner import synthesize
+from shoplm.synthesis.runner import plan, synthesize
 from shoplm.synthesis.server import vllm_server
 from shoplm.synthesis.settings import SynthSection
 from shoplm.synthesis.validate import REASONS
@@ -89,14 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     api_key = _api_key(settings)
     args.out.mkdir(parents=True, exist_ok=True)
 
-    server = (vllm_server(settings.server, settings.model, args.out / "server.log") if settings.server.launch
-              else nullcontext(settings.base_url))
+    # The cache key names the endpoint; a launched server's port changes every run, so it is keyed by
+    # the model it serves instead. A run whose every request is cached starts no server at all.
+    endpoint = f"local-vllm:{settings.server.model}" if settings.server.launch else settings.base_url
+    with ResponseCache(args.out / "cache.sqlite") as cache:
+        uncached = sum(cache.get(p.key) is None for p in plan(settings, frames, endpoint, few_shot))
+    launch = settings.server.launch and uncached > 0
+    server = (vllm_server(settings.server, settings.model, args.out / "server.log") if launch
+              else nullcontext(settings.base_url or "http://127.0.0.1:9/v1"))  # never asked: all cached
     ledger = Ledger(settings.prices)
     with server as base_url, ResponseCache(args.out / "cache.sqlite") as cache:
         client = ChatClient(base_url, settings.model, api_key, settings.timeout_s, settings.retries, ledger)
-        # The cache key names the endpoint; a launched server's port changes every run, so it is keyed
-        # by what it serves instead.
-        endpoint = f"local-vllm:{settings.server.model}" if settings.server.launch else base_url
         result = synthesize(settings, frames, client, cache, ledger, endpoint=endpoint,
                             eval_questions=eval_questions, few_shot=few_shot, decontam=decontam,
                             progress=not args.no_progress)

@@ -13,6 +13,7 @@ module             what it holds
 ``assemble_*``     replies → ShopBench questions, each rejecting what cannot give a sound question
 ``runner``         the run: plan, cache, bounded concurrency, budget, validation, final checks
 ``server``         a local vLLM OpenAI-compatible server: start, health-wait, always stop
+``outputs``        the stage's questions and their rows; the ``synthetic`` frame ``build`` reads
 =================  ==================================================================================
 
 Importing this package imports nothing heavy; ``shoplm.builders.llm_rows`` reads ``templates`` only.
