@@ -23,7 +23,8 @@ class ServerSettings(_Strict):
     launch: bool = Field(True, description="Start `python -m vllm.entrypoints.openai.api_server` on 127.0.0.1; "
                                            "false: use base_url as it is (a remote API or a server you run).")
     model: str = Field("models/base", description="Model folder the launched server loads.")
-    startup_timeout_s: float = Field(300, gt=0, description="Give up when /health is not 200 after this long.")
+    startup_timeout_s: float = Field(900, gt=0, description="Give up when /health is not 200 after this long "
+                                     "(a start takes 16-80 s on an idle 2-core machine, minutes on a busy one).")
     stop_timeout_s: float = Field(20, gt=0, description="SIGTERM to the server's process group, then SIGKILL "
                                                         "after this long.")
     kv_cache_gib: int = Field(1, ge=1, description="VLLM_CPU_KVCACHE_SPACE (GiB) of the launched server.")
