@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -76,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="output folder (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
+    # DVC and Prefect cancel a stage with SIGTERM: exit through the finally blocks, so the launched
+    # server is stopped and every reply received so far stays in the cache.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     settings: SynthSection = load_section("synth", args.params)
     decontam = load_section("build", args.params).decontamination
