@@ -94,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
 
     # The cache key names the endpoint; a launched server's port changes every run, so it is keyed by
-    # the model it serves instead. A run whose every request is cached starts no server at all.
+    # the model it serves instead. A run that will send nothing (all cached, or a request budget of 0:
+    # a report of what the cache holds) starts no server at all.
     endpoint = f"local-vllm:{settings.server.model}" if settings.server.launch else settings.base_url
     with ResponseCache(args.out / "cache.sqlite") as cache:
         uncached = sum(cache.get(p.key) is None for p in plan(settings, frames, endpoint, few_shot))
-    launch = settings.server.launch and uncached > 0
+    launch = settings.server.launch and uncached > 0 and settings.budget.max_requests != 0
     server = (vllm_server(settings.server, settings.model, args.out / "server.log") if launch
               else nullcontext(settings.base_url or "http://127.0.0.1:9/v1"))  # never asked: all cached
     ledger = Ledger(settings.prices)
