@@ -27,6 +27,7 @@ from shoplm.quantization.settings import QuantizeSection
 from shoplm.registry import UnknownNameError
 from shoplm.submission.settings import PackageSection
 from shoplm.shopbench.prompting.strategies import STRATEGIES
+from shoplm.synthesis.settings import SynthSection
 from shoplm.training.settings import DPOSection, TrainSection
 
 PARAMS_FILE = Path("params.yaml")
@@ -179,6 +180,7 @@ class Params(StrictModel):
     # Studies (`make study`, not `make run`): optional so params files written before them still load.
     prompt_ablation: PromptAblationSection = Field(default_factory=PromptAblationSection)
     sweep: SweepSection = Field(default_factory=SweepSection)
+    synth: SynthSection
 
     @field_validator("eval_sets")
     @classmethod

@@ -20,16 +20,18 @@ from pathlib import Path
 from shoplm import tracking
 from shoplm.builders.frames import load_frames
 from shoplm.builders.mixtures import build_mixture, write_mixture
-from shoplm.builders.registry import BUILDERS, get_builder
+from shoplm.builders.registry import BUILDERS, SYNTHETIC_FRAME, get_builder
 from shoplm.builders.settings import BuildSettings
 from shoplm.config import PARAMS_FILE, load_section
 from shoplm.registry import UnknownNameError
 from shoplm.shopbench.records import Question, load_questions
+from shoplm.synthesis.outputs import synthetic_frame
 from tasks._runner import run
 
 FRAMES_DIR = Path("data/interim/frames")
 EVAL_DIR = Path("data/eval")
 OUT_DIR = Path("data/processed")
+SYNTHETIC_DIR = Path("data/synthetic")
 
 
 def load_settings(path: Path) -> BuildSettings:
@@ -52,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", type=Path, default=PARAMS_FILE, help="params file (default: %(default)s)")
     parser.add_argument("--frames", type=Path, default=FRAMES_DIR, help="frames folder (default: %(default)s)")
     parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR, help="evaluation sets (default: %(default)s)")
+    parser.add_argument("--synthetic", type=Path, default=SYNTHETIC_DIR,
+                        help="the synth stage's output, read for LLM rows (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="writes OUT/<mixture>/ (default: %(default)s)")
     args = parser.parse_args(argv)
 
@@ -59,8 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.mixture not in settings.mixtures:
         raise UnknownNameError(f"{args.params} build.mixtures entry", args.mixture, settings.mixtures)
     spec = settings.mixtures[args.mixture]
-    needed = sorted({frame for name in spec.builders for frame in get_builder(name).frames})
-    frames = load_frames(args.frames, needed)
+    needed = sorted({frame for name in spec.builders for frame in get_builder(name).input_frames})
+    frames = load_frames(args.frames, [f for f in needed if f != SYNTHETIC_FRAME])
+    if SYNTHETIC_FRAME in needed:  # LLM rows: the synth stage's accepted questions
+        frames[SYNTHETIC_FRAME] = synthetic_frame(args.synthetic)
     eval_questions, eval_files = load_eval_questions(args.eval_dir)
 
     result = build_mixture(spec, frames, eval_questions, settings.decontamination, name=args.mixture,

@@ -89,10 +89,10 @@ class MixtureResult:
 def _run_builder(name: str, rows: int, seed: int, frames: Mapping[str, pd.DataFrame]
                  ) -> tuple[list[Question], int, float]:
     spec = get_builder(name)
-    if spec.needs_llm:
-        raise ValueError(f"builder {name!r} (Table 7 row {spec.table7_row}) needs an LLM: its questions come "
-                         f"from the synthesis stage, not from `build`")
-    missing = [f for f in spec.frames if f not in frames]
+    missing = [f for f in spec.input_frames if f not in frames]
+    if missing and spec.needs_llm:
+        raise KeyError(f"builder {name!r} (Table 7 row {spec.table7_row}) needs an LLM: its questions come from "
+                       f"the synth stage's data/synthetic/ (run `dvc repro synth` first)")
     if missing:
         raise KeyError(f"builder {name!r} needs source frame(s) {missing}; ingested: {sorted(frames)} "
                        f"(add them to the ingest section of params.yaml)")

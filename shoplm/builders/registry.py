@@ -4,8 +4,10 @@ A builder turns tidy source frames (``shoplm.sources``) into ShopBench records
 (``shoplm.shopbench.records.Question``) whose prompts read like the development set's tasks and whose
 ``output_field`` is in the official format, so the scorer can check every generated answer.
 
-Rows that need an LLM (Table 7 "LLM = Yes") are registered too, with ``build=None`` and an
-``LLMRequest`` that declares what they ask the model; the synthesis stage builds them.
+Rows that need an LLM (Table 7 "LLM = Yes") are registered too, with an ``LLMRequest`` that declares
+what they ask the model: the synthesis stage (``tasks/synth.py``) asks it and writes the accepted
+questions, which ``build`` reads back from the frame :data:`SYNTHETIC_FRAME`, so a mixture lists an LLM
+row like any other builder.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class BuildContext:
 
 BuildFn = Callable[[BuildContext], Iterator[Question]]
 
+SYNTHETIC_FRAME = "synthetic"  # the synth stage's accepted questions, one row each, with the LLM row's name
+
 
 @dataclass(frozen=True)
 class BuilderSpec:
@@ -58,13 +62,19 @@ class BuilderSpec:
     metric: str
     track: str
     description: str
-    build: BuildFn | None = None      # None: needs an LLM, built by the synthesis stage
+    build: BuildFn | None = None
     llm: LLMRequest | None = None
     adapters: tuple[str, ...] = field(default_factory=tuple)  # seed adapters that used the row
 
     @property
     def needs_llm(self) -> bool:
-        return self.build is None
+        return self.llm is not None
+
+    @property
+    def input_frames(self) -> tuple[str, ...]:
+        """The frames ``build`` reads: an LLM row's synthesized questions, else its source frames
+        (``frames`` of an LLM row are what the synthesis stage reads)."""
+        return (SYNTHETIC_FRAME,) if self.needs_llm else self.frames
 
 
 BUILDERS: Registry[BuilderSpec] = Registry("builder")
@@ -88,9 +98,15 @@ def register(name: str, *, table7_row: int, frames: tuple[str, ...], task_type: 
 
 
 def register_llm(name: str, *, table7_row: int, frames: tuple[str, ...], task_type: str, metric: str,
-                 track: str, description: str, llm: LLMRequest, adapters: tuple[str, ...] = ()) -> None:
-    """Declare a row that needs an LLM; the synthesis stage provides its questions."""
-    _add(BuilderSpec(name, table7_row, frames, task_type, metric, track, description, None, llm, adapters))
+                 track: str, description: str, llm: LLMRequest, build: BuildFn,
+                 adapters: tuple[str, ...] = ()) -> None:
+    """Declare a row that needs an LLM; ``build`` reads what the synthesis stage made of it."""
+
+    @functools.wraps(build)
+    def limited(ctx: BuildContext) -> Iterator[Question]:
+        return islice(build(ctx), max(ctx.limit, 0))
+
+    _add(BuilderSpec(name, table7_row, frames, task_type, metric, track, description, limited, llm, adapters))
 
 
 def _add(spec: BuilderSpec) -> None:

@@ -96,11 +96,7 @@ class MixtureSpec(_Strict):
             except UnknownNameError as exc:  # did-you-mean + the known builders
                 problems.append(((name,), str(exc)))
                 continue
-            if spec.needs_llm:
-                problems.append(((name,), (
-                    f"builder {name!r} (Table 7 row {spec.table7_row}) needs an LLM: its questions come from "
-                    f"the synthesis stage, not from `build`; remove it from this mixture")))
-            elif isinstance(rows, bool) or rows < 1:
+            if isinstance(rows, bool) or rows < 1:
                 problems.append(((name,), f"builder {name!r}: rows must be an integer >= 1, got {rows!r}"))
         if problems:
             raise keyed_problems(problems)

@@ -85,12 +85,24 @@ def test_unknown_builder_is_refused_with_suggestions() -> None:
 
 
 @pytest.mark.skipif(not LLM_BUILDERS, reason="no LLM-only builder registered")
-def test_llm_only_builder_is_refused() -> None:
-    with pytest.raises(ValidationError, match="synthesis stage"):
-        MixtureSpec(seed=1, builders={LLM_BUILDERS[0]: 10})
-    unchecked = MixtureSpec.model_construct(seed=1, builders={LLM_BUILDERS[0]: 10})
-    with pytest.raises(ValueError, match="synthesis stage"):
-        build_mixture(unchecked, {}, [])
+def test_llm_row_takes_the_synth_stages_questions_and_names_that_stage_when_missing() -> None:
+    import pandas as pd
+
+    from shoplm.builders.registry import SYNTHETIC_FRAME, get_builder
+
+    name = LLM_BUILDERS[0]
+    spec = MixtureSpec(seed=1, builders={name: 10})
+    with pytest.raises(KeyError, match="synth stage"):
+        build_mixture(spec, {}, [])
+    info = get_builder(name)
+    gold = {"multiple-choice": 1, "retrieval": [1, 2, 3], "named_entity_recognition": ["a"]}.get(info.task_type, "x")
+    made = [{"row": row, "input_field": f"synthesized question {i} of {row}?", "output_field": gold,
+             "task_name": row, "task_type": info.task_type, "metric": info.metric,
+             "is_multiple_choice": info.task_type == "multiple-choice", "track": info.track}
+            for i, row in enumerate([name, name, "another-row"])]
+    result = build_mixture(spec, {SYNTHETIC_FRAME: pd.DataFrame(made)}, [])
+    assert sorted(q.input_field for q in result.questions) == [m["input_field"] for m in made[:2]]
+    assert result.manifest["builders"][name]["shortfall"] == 8
 
 
 def test_missing_frame_is_named() -> None:

