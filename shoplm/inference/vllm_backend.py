@@ -70,6 +70,7 @@ def _machine_defaults(settings: VLLMSettings) -> None:
     os.environ.setdefault("VLLM_HOST_IP", "127.0.0.1")
     if settings.cpu_kvcache_space_gib is not None:
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(settings.cpu_kvcache_space_gib))
+    os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", settings.cpu_threads_bind)
 
 
 @register_backend("vllm")

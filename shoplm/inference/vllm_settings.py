@@ -38,4 +38,8 @@ class VLLMSettings(BaseModel):
     cpu_kvcache_space_gib: PositiveInt | None = Field(
         4, description="CPU builds only: KV cache size in GiB (VLLM_CPU_KVCACHE_SPACE). An environment "
         "variable already set wins, so a shared machine can cap it; null: vLLM's default.")
+    cpu_threads_bind: str = Field(
+        "auto", description="CPU builds only: cores the engine computes on (VLLM_CPU_OMP_THREADS_BIND), e.g. "
+        "'0-1'. 'auto' leaves one core free, so on 2 cores it computes on one, at about half the speed. "
+        "An environment variable already set wins.")
     seed: int = Field(0, description="Engine seed (greedy decoding does not use it; sampling would).")
