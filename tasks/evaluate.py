@@ -8,7 +8,7 @@ Generation runs under ``evaluate.budget``: the competition's per-track time limi
 question cap); questions the limit leaves no room for get an empty answer, are counted
 (``budget/cut_questions``) and flagged in samples.jsonl (``budget_cut``).
 
-Writes ``reports/<set>/<model>/`` (``<model>``: zero-shot, the adapter name or the ``--model`` path):
+Writes ``reports/<set>/<label>/`` (zero-shot, the adapter's name, the ``--model`` path or ``--label``):
 predictions.jsonl (aligned with the questions), samples.jsonl (parsed answer and score per question),
 metrics.json (the score report plus runtime; a DVC metrics file), score.txt (the table) and tracks.png;
 and logs all of it to MLflow.
@@ -75,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("set", help="an evaluation set name (a key of eval_sets; read from data/eval/)")
     parser.add_argument("--adapter", help="name of a trained adapter in models/adapters/ (default: zero-shot)")
     parser.add_argument("--model", help="a model folder under models/ instead of models/base, e.g. "
-                        "quantized/search-ensemble (the report goes to reports/<set>/<model>/)")
+                        "quantized/search-ensemble")
+    parser.add_argument("--label", help="report folder name, reports/<set>/<label>/ (default: the adapter, the "
+                        "--model path with '/' as '-', or zero-shot)")
     parser.add_argument("--backend", choices=BACKENDS.names(), help="override evaluate.backend for this run")
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     args = parser.parse_args(argv)
@@ -85,18 +87,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.adapter and args.model:
         parser.error("give --adapter or --model, not both")
     backend_name = args.backend or section.backend
-    label = args.adapter or args.model or ZERO_SHOT
+    label = args.label or args.adapter or (args.model.replace("/", "-") if args.model else ZERO_SHOT)
     adapter = ADAPTERS_DIR / args.adapter if args.adapter else None
     if adapter is not None and not adapter.is_dir():
         raise FileNotFoundError(f"{adapter}: no such adapter (train it with `dvc repro train@{args.adapter}`)")
     out = REPORTS_DIR / args.set / label
     out.mkdir(parents=True, exist_ok=True)
 
-    run_params = {"set": args.set, "model": label, **section.model_dump(mode="json"), "backend": backend_name,
+    run_params = {"set": args.set, "model": label, "model_folder": f"models/{args.model}" if args.model else None,
+                  **section.model_dump(mode="json"), "backend": backend_name,
                   "backend_description": BACKENDS.describe()[backend_name]}
     with tracking.stage_run(f"evaluate@{args.set}-{label}", run_params, tags={"eval_set": args.set,
                                                                                "model": label}), \
-            tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as scratch:
+            tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{label}.") as scratch:
         import mlflow
 
         budget = TimeBudget.for_questions(section.budget, questions)

@@ -66,7 +66,7 @@ def test_a_model_folder_is_evaluated_into_its_own_report_under_the_budget(tmp_pa
     # the stage evaluate_final's command line, with a model-free backend
     assert evaluate.main(["mc", "--model", "quantized/search-ensemble", "--backend", "echo",
                           "--params", str(params)]) == 0
-    out = tmp_path / "reports/mc/quantized/search-ensemble"
+    out = tmp_path / "reports/mc/quantized-search-ensemble"
     assert all((out / name).is_file() for name in REPORT_FILES)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["budget/cut_questions"] == 0 and metrics["budget/limit_s"] > 0
