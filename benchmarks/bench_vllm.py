@@ -59,10 +59,10 @@ def random_300m_dir() -> Path:
     return out
 
 
-def bench_questions(repeat: int) -> tuple[list, str]:
+def bench_questions(path: Path | None, repeat: int) -> tuple[list, str]:
     from shoplm.shopbench.records import load_questions
 
-    path = DEVELOPMENT_SET if DEVELOPMENT_SET.is_file() else SAMPLE
+    path = path or (DEVELOPMENT_SET if DEVELOPMENT_SET.is_file() else SAMPLE)
     questions = list(load_questions(path))
     return questions * repeat, f"{path.name} ({len(questions)} questions) x {repeat}"
 
@@ -124,6 +124,8 @@ def print_table(dtype: str, result: dict, tokens: list[int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", choices=["smol", "random-300m"], default="smol")
+    parser.add_argument("--questions", type=Path, help="ShopBench file (default: ../shared's development set, "
+                        "else the shipped sample)")
     parser.add_argument("--repeat", type=int, default=1, help="times the question set is repeated")
     parser.add_argument("--dtypes", nargs="+", default=["bfloat16", "float32"])
     parser.add_argument("--tokens", nargs="+", type=int, default=[1, 8, 32], help="output lengths")
@@ -144,7 +146,7 @@ def main() -> None:
     os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{args.threads - 1}" if args.threads > 1 else "0")
     os.environ.setdefault("VLLM_HOST_IP", "127.0.0.1")
     model_dir = smol_dir() if args.model == "smol" else random_300m_dir()
-    questions, source = bench_questions(args.repeat)
+    questions, source = bench_questions(args.questions, args.repeat)
     requests = build_requests(questions)
     print(f"model {args.model} ({model_dir}), {source}, {args.threads} threads, prefix caching off", flush=True)
     results = {dtype: run_dtype(model_dir, dtype, requests, args) for dtype in args.dtypes}
