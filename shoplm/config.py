@@ -19,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError,
 from shoplm.builders.settings import BuildSettings, IngestSettings
 from shoplm.errors import KEYED_PROBLEMS, UserError, keyed_problems
 from shoplm.inference.backends import BACKENDS
+from shoplm.inference.budget import BudgetSettings
 from shoplm.inference.generation import GenerationSettings
+from shoplm.inference.vllm_settings import VLLMSettings
 from shoplm.merging.settings import MergeSection, SearchSection
 from shoplm.modeling import TinyModelSpec
 from shoplm.modeling.fit import ModelShape, group_size_problems, tensor_parallel_problems
@@ -59,6 +61,24 @@ class BaseSection(StrictModel):
         return PACKAGED_GGUF.get(self.model).shape if self.model in PACKAGED_GGUF else None
 
 
+class FinalEvaluation(StrictModel):
+    """Stage ``evaluate_final``: the model the pipeline ends with, scored the way it would be served."""
+
+    set: str = Field("sample", description="Evaluation set (data/eval/<set>.jsonl).")
+    model: str = Field("quantized/search-ensemble", description="A model folder under models/, e.g. the quantize "
+                       "stage's quantized/<quantize.model> or merged/<spec>.")
+    backend: BACKENDS.validated() = Field(  # type: ignore[valid-type]
+        "transformers", description="Backend of this evaluation alone (vllm serves compressed-tensors models).")
+
+    @field_validator("model")
+    @classmethod
+    def _under_models(cls, value: str) -> str:
+        parts = Path(value).parts
+        if not parts or Path(value).is_absolute() or ".." in parts:
+            raise ValueError(f"{value!r}: give a folder under models/, such as 'quantized/search-ensemble'")
+        return value
+
+
 class EvaluateSection(StrictModel):
     """Stage ``evaluate``: batched generation on each evaluation set, then the official scorer."""
 
@@ -69,8 +89,10 @@ class EvaluateSection(StrictModel):
     tensor_parallel_size: int = Field(1, ge=1, description="GPUs per model (vLLM backend).")
     limit: int | None = Field(None, ge=1, description="Evaluate only the first N questions of each set.")
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
-
-
+    vllm: VLLMSettings = Field(default_factory=VLLMSettings, description="Engine settings of backend vllm.")
+    budget: BudgetSettings = Field(default_factory=BudgetSettings, description="Per-track time limits.")
+    final: FinalEvaluation = Field(default_factory=FinalEvaluation,
+                                   description="Stage evaluate_final: the pipeline's final model.")
 
 class RegisterSection(StrictModel):
     """Stage ``register_model``: the quantized model of ``quantize.model`` into the MLflow model registry."""

@@ -11,10 +11,11 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shoplm.inference.backends import GenerationBackend
+from shoplm.inference.budget import TimeBudget
 from shoplm.inference.generation import (
     GenerationSettings,
     build_requests,
@@ -34,6 +35,8 @@ class EvaluationResult:
     rules: list[str]  # the classifier rule that fired for each question
     gold_task_types: list[str | None]  # from the records when present (never on a hidden test set)
     runtime_s: float
+    budget_cut: list[int] = field(default_factory=list)  # indices left unanswered when time ran out
+    budget_metrics: dict[str, float] = field(default_factory=dict)  # budget/* (empty without a budget)
 
     @property
     def n_questions(self) -> int:
@@ -69,7 +72,7 @@ class EvaluationResult:
             out["task_type_accuracy"] = self.classification_accuracy
         for task_type, count in sorted(Counter(self.task_types).items()):
             out[f"n_predicted_{task_type}"] = float(count)
-        return out
+        return {**out, **self.budget_metrics}
 
     def prediction_records(self) -> list[dict[str, str]]:
         """The predictions file's rows: ``{"prediction": text}``, one per question, in order."""
@@ -81,6 +84,7 @@ def run_zero_shot(
     backend: GenerationBackend,
     settings: GenerationSettings | None = None,
     prompts: PromptPlan | None = None,
+    budget: TimeBudget | None = None,
 ) -> EvaluationResult:
     """Classify, prompt and generate for every question; no scoring (see module docstring).
 
@@ -88,14 +92,22 @@ def run_zero_shot(
     ``input_field`` and ``is_multiple_choice``; a ``task_type`` is used only to report how well the
     classifier guessed it. Backend batch size is the backend's own setting: build it with
     ``batch_size=settings.batch_size``. ``prompts`` defaults to ``settings.prompts``; each completion is
-    first cut to the prompt strategy's final answer (chain-of-thought: the text after "Answer:").
+    first cut to the prompt strategy's final answer (chain-of-thought: the text after "Answer:"). With a
+    ``budget`` the backend is called chunk by chunk and questions the time limit leaves no room for get
+    an empty answer (``result.budget_cut``).
     """
     settings = settings or GenerationSettings()
     questions = list(questions)
     prompts = prompts or PromptPlan.from_settings(settings.prompts, evaluated=questions)
     start = time.perf_counter()
     requests = build_requests(questions, settings, classify=True, prompts=prompts)
-    raw: Sequence[str] = backend.generate(requests)
+    cut: list[int] = []
+    budget_metrics: dict[str, float] = {}
+    if budget is None:
+        raw: Sequence[str] = backend.generate(requests)
+    else:
+        outcome = budget.run(backend, requests)
+        raw, cut, budget_metrics = outcome.outputs, outcome.cut, outcome.metrics()
     runtime = time.perf_counter() - start
     if len(raw) != len(requests):
         raise RuntimeError(f"backend {backend.name!r} returned {len(raw)} outputs for {len(requests)} requests")
@@ -111,4 +123,6 @@ def run_zero_shot(
         rules=[r.metadata["rule"] for r in requests],
         gold_task_types=[question_field(q, "task_type") for q in questions],
         runtime_s=runtime,
+        budget_cut=cut,
+        budget_metrics=budget_metrics,
     )

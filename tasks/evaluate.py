@@ -2,10 +2,16 @@
 
     python -m tasks.evaluate sample                 # zero-shot: the base model as built by stage `base`
     python -m tasks.evaluate sample --adapter v7    # the base model + models/adapters/v7
+    python -m tasks.evaluate sample --model quantized/search-ensemble --backend vllm   # any models/ folder
 
-Writes ``reports/<set>/<model>/``: predictions.jsonl (aligned with the questions), samples.jsonl (parsed
-answer and score per question), metrics.json (the score report plus runtime; a DVC metrics file),
-score.txt (the table) and tracks.png; and logs all of it to MLflow.
+Generation runs under ``evaluate.budget``: the competition's per-track time limits (and its 10 s per
+question cap); questions the limit leaves no room for get an empty answer, are counted
+(``budget/cut_questions``) and flagged in samples.jsonl (``budget_cut``).
+
+Writes ``reports/<set>/<label>/`` (zero-shot, the adapter's name, the ``--model`` path or ``--label``):
+predictions.jsonl (aligned with the questions), samples.jsonl (parsed answer and score per question),
+metrics.json (the score report plus runtime; a DVC metrics file), score.txt (the table) and tracks.png;
+and logs all of it to MLflow.
 
 A report replaces the last good one only when it is complete: every file is written into a scratch
 folder beside it and moved into place at the very end, so a run that fails at any point (generation,
@@ -25,6 +31,7 @@ from shoplm import tracking
 from shoplm.config import PARAMS_FILE, EvaluateSection, load_section
 from shoplm.evaluation import run_zero_shot
 from shoplm.inference.backends import BACKENDS, create_backend
+from shoplm.inference.budget import TimeBudget
 from shoplm.modeling import resolve_stage_model
 from shoplm.shopbench.predictions import write_predictions
 from shoplm.shopbench.records import load_questions
@@ -33,19 +40,32 @@ from shoplm.shopbench.scoring import score
 from tasks._runner import run
 
 EVAL_DIR = Path("data/eval")
-BASE_DIR = Path("models/base")
-ADAPTERS_DIR = Path("models/adapters")
+MODELS_DIR = Path("models")
+BASE_DIR = MODELS_DIR / "base"
+ADAPTERS_DIR = MODELS_DIR / "adapters"
 REPORTS_DIR = Path("reports")
 ZERO_SHOT = "zero-shot"
 
 
-def _backend(section: EvaluateSection, adapter: Path | None):
-    kwargs = {}
-    if section.backend not in {"dummy", "echo"}:
-        kwargs = {"model_dir": resolve_stage_model(BASE_DIR), "adapter_dir": adapter, "dtype": section.dtype,
-                  "batch_size": section.generation.batch_size,
-                  "max_input_tokens": section.generation.max_input_tokens}
-    return create_backend(section.backend, **kwargs)
+def _backend(section: EvaluateSection, name: str, model: str | None, adapter: Path | None):
+    if name in {"dummy", "echo"}:
+        return create_backend(name)
+    kwargs = {"model_dir": _model_dir(model), "adapter_dir": adapter, "dtype": section.dtype,
+              "batch_size": section.generation.batch_size, "max_input_tokens": section.generation.max_input_tokens}
+    if name == "vllm":  # engine settings; constrained decoding would add sampling_overrides= here
+        kwargs.update(settings=section.vllm, tensor_parallel_size=section.tensor_parallel_size,
+                      max_new_tokens=max(section.generation.max_new_tokens.values()))
+    return create_backend(name, **kwargs)
+
+
+def _model_dir(model: str | None) -> Path:
+    if model is None:
+        return resolve_stage_model(BASE_DIR)
+    path = MODELS_DIR / model
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"{path}: no model folder (config.json) for --model {model!r}; run the stage "
+                                "that writes it first (`dvc repro quantize` for quantized/<model>)")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,35 +74,47 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("set", help="an evaluation set name (a key of eval_sets; read from data/eval/)")
     parser.add_argument("--adapter", help="name of a trained adapter in models/adapters/ (default: zero-shot)")
+    parser.add_argument("--model", help="a model folder under models/ instead of models/base, e.g. "
+                        "quantized/search-ensemble")
+    parser.add_argument("--label", help="report folder name, reports/<set>/<label>/ (default: the adapter, the "
+                        "--model path with '/' as '-', or zero-shot)")
+    parser.add_argument("--backend", choices=BACKENDS.names(), help="override evaluate.backend for this run")
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     args = parser.parse_args(argv)
 
     section: EvaluateSection = load_section("evaluate", args.params)  # an unknown backend fails here
     questions = load_questions(EVAL_DIR / f"{args.set}.jsonl")[: section.limit]
-    label = args.adapter or ZERO_SHOT
+    if args.adapter and args.model:
+        parser.error("give --adapter or --model, not both")
+    backend_name = args.backend or section.backend
+    label = args.label or args.adapter or (args.model.replace("/", "-") if args.model else ZERO_SHOT)
     adapter = ADAPTERS_DIR / args.adapter if args.adapter else None
     if adapter is not None and not adapter.is_dir():
         raise FileNotFoundError(f"{adapter}: no such adapter (train it with `dvc repro train@{args.adapter}`)")
     out = REPORTS_DIR / args.set / label
     out.mkdir(parents=True, exist_ok=True)
 
-    run_params = {"set": args.set, "model": label, **section.model_dump(mode="json"),
-                  "backend_description": BACKENDS.describe()[section.backend]}
+    run_params = {"set": args.set, "model": label, "model_folder": f"models/{args.model}" if args.model else None,
+                  **section.model_dump(mode="json"), "backend": backend_name,
+                  "backend_description": BACKENDS.describe()[backend_name]}
     with tracking.stage_run(f"evaluate@{args.set}-{label}", run_params, tags={"eval_set": args.set,
                                                                                "model": label}), \
             tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{label}.") as scratch:
         import mlflow
 
-        with _backend(section, adapter) as backend:
-            result = run_zero_shot(questions, backend, section.generation)
+        budget = TimeBudget.for_questions(section.budget, questions)
+        with _backend(section, backend_name, args.model, adapter) as backend:
+            result = run_zero_shot(questions, backend, section.generation, budget)
         report = score(questions, result.predictions)
         metrics = {**report.to_dict(), **result.metrics()}
 
         staged = Path(scratch)
         write_predictions(staged / "predictions.jsonl", result.predictions)
         with (staged / "samples.jsonl").open("w", encoding="utf-8") as fh:
-            for sample, task_type in zip(report.samples, result.task_types):
-                fh.write(json.dumps({**sample, "predicted_task_type": task_type}, ensure_ascii=False) + "\n")
+            cut = set(result.budget_cut)
+            for index, (sample, task_type) in enumerate(zip(report.samples, result.task_types)):
+                row = {**sample, "predicted_task_type": task_type, "budget_cut": index in cut}
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         (staged / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
         table = format_table(report)
         (staged / "score.txt").write_text(table + "\n", encoding="utf-8")
@@ -95,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(table)
     print(f"\n{len(questions)} questions in {result.runtime_s:.1f} s ({result.questions_per_s:.1f}/s) → {out}/")
+    if result.budget_cut:
+        print(f"time budget: {len(result.budget_cut)} questions cut (empty answers), indices {result.budget_cut}")
     return 0
 
 

@@ -246,13 +246,13 @@ def test_profile_check_validates_every_profile_and_fails_on_a_bad_one(tmp_path, 
     (tmp_path / "profiles").mkdir()
     shutil.copy(PROFILES / "defaults.yaml", tmp_path / "profiles/defaults.yaml")
     (tmp_path / "profiles/good.yaml").write_text("# the defaults as they are\n")
-    (tmp_path / "profiles/bad.yaml").write_text("# a backend nobody registered\nevaluate:\n  backend: vllm\n")
+    (tmp_path / "profiles/bad.yaml").write_text("# a backend nobody registered\nevaluate:\n  backend: tgi\n")
     monkeypatch.chdir(tmp_path)
     assert main(["profile", "check"]) == 2
     out, err = capsys.readouterr()
     assert out == "good: valid\n"
-    assert ("profiles/bad.yaml:3: evaluate.backend: unknown inference backend 'vllm'. "
-            "Known: dummy, echo, hf, transformers") in err
+    assert ("profiles/bad.yaml:3: evaluate.backend: unknown inference backend 'tgi'. "
+            "Known: dummy, echo, hf, transformers, vllm") in err
     assert "1 invalid profile(s)" in err and "Traceback" not in err
     assert main(["profile", "check", "good"]) == 0
 

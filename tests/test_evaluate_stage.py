@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_unknown_backend_fails_naming_the_key(tmp_path, monkeypatch):
     params = tmp_path / "params.yaml"
-    params.write_text((REPO / "params.yaml").read_text().replace("  backend: transformers", "  backend: vllm", 1))
+    params.write_text((REPO / "params.yaml").read_text().replace("  backend: transformers", "  backend: vlm", 1))
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ParamsError, match=r"params.yaml:\d+: evaluate.backend: unknown inference backend 'vllm'. "
+    with pytest.raises(ParamsError, match=r"params.yaml:\d+: evaluate.backend: unknown inference backend 'vlm'. Did you mean 'vllm'\? "
                        r"Known: .*transformers"):
         evaluate.main(["sample", "--params", str(params)])
     assert not (tmp_path / "reports").exists()
@@ -54,3 +55,22 @@ def test_a_failed_evaluation_keeps_the_last_good_report_whole(tmp_path, monkeypa
         evaluate.main(["mc", "--params", str(params)])
     assert {name: (out / name).read_bytes() for name in REPORT_FILES} == good
     assert sorted(p.name for p in out.parent.iterdir()) == ["zero-shot"]  # no scratch folder left behind
+
+
+def test_a_model_folder_is_evaluated_into_its_own_report_under_the_budget(tmp_path, monkeypatch):
+    params = tmp_path / "params.yaml"
+    params.write_text((REPO / "params.yaml").read_text())
+    _multiple_choice_set(tmp_path, "mc")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    # the stage evaluate_final's command line, with a model-free backend
+    assert evaluate.main(["mc", "--model", "quantized/search-ensemble", "--backend", "echo",
+                          "--params", str(params)]) == 0
+    out = tmp_path / "reports/mc/quantized-search-ensemble"
+    assert all((out / name).is_file() for name in REPORT_FILES)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["budget/cut_questions"] == 0 and metrics["budget/limit_s"] > 0
+    samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert samples and not any(row["budget_cut"] for row in samples)
+    with pytest.raises(SystemExit):  # --adapter and --model exclude each other
+        evaluate.main(["mc", "--model", "quantized/x", "--adapter", "v7", "--params", str(params)])

@@ -8,9 +8,12 @@ Everything model-specific (batching, padding, adapters, constrained decoding) st
   adapter, batched greedy ``generate``; the CPU / tiny-model path and the reference for parity tests.
 * ``dummy`` and ``echo`` (here): no model at all, like lm-evaluation-harness's ``dummy`` model, so
   pipeline and evaluator tests run in milliseconds. ``dummy`` is also the null-model baseline.
-* ``vllm`` (a later issue) fits the same request shape: ``LLM.chat`` takes the messages, each
-  request's ``max_new_tokens`` becomes its own ``SamplingParams(max_tokens=...)``, ``adapter``
-  becomes a per-request ``LoRARequest``, and ``task_type`` selects the logits processors.
+* ``vllm`` (``shoplm.inference.vllm_backend``): vLLM's offline engine on the same token ids (see
+  ``encode_prompt``); each request's ``max_new_tokens`` becomes its own ``SamplingParams(max_tokens=...)``,
+  ``adapter`` a per-request ``LoRARequest``, and ``task_type`` may select constrained decoding.
+
+Both model backends share ``encode_prompt`` and ``turn_stop_token_ids``, so they see the same prompt
+and stop at the same tokens, and their greedy outputs can be compared token for token.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from shoplm.registry import Registry
+from shoplm.shopbench.prompts import render_chat, truncate_messages
 
 Message = dict[str, str]
 
@@ -77,7 +81,7 @@ class GenerationBackend(abc.ABC):
 def _load_builtin_backends() -> None:
     # Backends register themselves when their module is imported; the transformers one is imported
     # on the registry's first read, not with this module (it imports torch only when a backend is built).
-    from shoplm.inference import transformers_backend  # noqa: F401
+    from shoplm.inference import transformers_backend, vllm_backend  # noqa: F401
 
 
 BACKENDS: Registry[type[GenerationBackend]] = Registry("inference backend", loader=_load_builtin_backends)
@@ -108,6 +112,36 @@ def get_backend_class(name: str) -> type[GenerationBackend]:
 def create_backend(name: str, **kwargs: Any) -> GenerationBackend:
     """Instantiate a registered backend, e.g. ``create_backend("transformers", model_dir=...)``."""
     return get_backend_class(name)(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------------- prompts
+
+
+def encode_prompt(tokenizer: Any, request: GenerationRequest, max_input_tokens: int) -> list[int]:
+    """Prompt token ids: chat template with the assistant header, user turn cut to fit."""
+    # The chat template already holds any BOS the model wants: add no special tokens twice.
+    text = render_chat(tokenizer, request.messages, add_generation_prompt=True)
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    if len(ids) <= max_input_tokens:
+        return ids
+    messages = truncate_messages(tokenizer, request.messages, max_input_tokens)
+    text = render_chat(tokenizer, messages, add_generation_prompt=True)
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def turn_stop_token_ids(tokenizer: Any, config_eos: int | list[int] | None) -> list[int]:
+    """Every id that ends a turn: generation_config's eos (a list for Qwen2 chat models), the
+    tokenizer's eos, and ChatML's ``<|im_end|>`` and ``<|im_start|>`` when the vocabulary has them (a
+    small model sometimes skips the end marker and opens the next turn directly; SmolLM2 converted
+    from GGUF even names ``<|im_start|>`` its eos)."""
+    ids: list[int | None] = list(config_eos) if isinstance(config_eos, list) else [config_eos]
+    ids.append(tokenizer.eos_token_id)
+    vocab = tokenizer.get_vocab()
+    ids.extend(vocab[token] for token in ("<|im_end|>", "<|im_start|>") if token in vocab)
+    unique = list(dict.fromkeys(int(i) for i in ids if i is not None))
+    if not unique:
+        raise ValueError("model has no eos token in its generation_config or tokenizer")
+    return unique
 
 
 # ---------------------------------------------------------------------------------------------- batching

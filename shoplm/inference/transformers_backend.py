@@ -12,8 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from shoplm.inference.backends import GenerationBackend, GenerationRequest, plan_batches, register_backend
-from shoplm.shopbench.prompts import render_chat, truncate_messages
+from shoplm.inference.backends import (
+    GenerationBackend,
+    GenerationRequest,
+    encode_prompt,
+    plan_batches,
+    register_backend,
+    turn_stop_token_ids,
+)
 
 DTYPES = ("float32", "bfloat16", "float16", "auto")
 
@@ -93,19 +99,7 @@ class TransformersBackend(GenerationBackend):
     # -------------------------------------------------------------------------------------- setup
 
     def _stop_token_ids(self) -> list[int]:
-        """Every id that ends a turn: generation_config's eos (a list for Qwen2 chat models), the
-        tokenizer's eos, and ChatML's ``<|im_end|>`` and ``<|im_start|>`` when the vocabulary has
-        them (a small model sometimes skips the end marker and opens the next turn directly)."""
-        ids: list[int] = []
-        config_eos = getattr(self.model.generation_config, "eos_token_id", None)
-        ids.extend(config_eos if isinstance(config_eos, list) else [config_eos])
-        ids.append(self.tokenizer.eos_token_id)
-        vocab = self.tokenizer.get_vocab()
-        ids.extend(vocab[token] for token in ("<|im_end|>", "<|im_start|>") if token in vocab)
-        unique = list(dict.fromkeys(i for i in ids if i is not None))
-        if not unique:
-            raise ValueError("model has no eos token in its generation_config or tokenizer")
-        return unique
+        return turn_stop_token_ids(self.tokenizer, getattr(self.model.generation_config, "eos_token_id", None))
 
     def _pad_token_id(self) -> int:
         # Padding tokens sit left of the prompt under a zero attention mask, so any id works; the
@@ -119,14 +113,7 @@ class TransformersBackend(GenerationBackend):
 
     def encode(self, request: GenerationRequest) -> list[int]:
         """Prompt token ids: chat template with the assistant header, user turn cut to fit."""
-        # The chat template already holds any BOS the model wants: add no special tokens twice.
-        text = render_chat(self.tokenizer, request.messages, add_generation_prompt=True)
-        ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
-        if len(ids) <= self.max_input_tokens:
-            return ids
-        messages = truncate_messages(self.tokenizer, request.messages, self.max_input_tokens)
-        text = render_chat(self.tokenizer, messages, add_generation_prompt=True)
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        return encode_prompt(self.tokenizer, request, self.max_input_tokens)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
         from tqdm.auto import tqdm

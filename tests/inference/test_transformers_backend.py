@@ -37,25 +37,6 @@ def backend(tiny_base_dir) -> TransformersBackend:
     backend.close()
 
 
-@pytest.fixture(scope="module")
-def lora_dir(tiny_base_dir, tmp_path_factory) -> str:
-    """A LoRA adapter on the tiny model with random, non-zero B, so it must change the outputs."""
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(str(tiny_base_dir))
-    config = LoraConfig(r=4, lora_alpha=16, target_modules="all-linear", init_lora_weights=False)
-    peft_model = get_peft_model(model, config)
-    with torch.no_grad():
-        for name, param in peft_model.named_parameters():
-            if "lora_B" in name:
-                param.normal_(0.0, 0.5)  # init_lora_weights=False already gives B != 0; make it count
-    out = tmp_path_factory.mktemp("lora")
-    peft_model.save_pretrained(out)
-    return str(out)
-
-
 def test_batched_equals_unbatched(backend: TransformersBackend, tiny_base_dir) -> None:
     batched = backend.generate(make_requests(8))
     single = create_backend("transformers", model_dir=tiny_base_dir, batch_size=1, device="cpu", show_progress=False)

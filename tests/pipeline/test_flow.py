@@ -68,12 +68,12 @@ def test_parent_run_holds_zero_shot_and_fine_tuned_scores_side_by_side(pipeline_
     client = _client(pipeline_run)
     parent = next(r for r in _runs(client) if r.data.tags.get("shoplm.kind") == "pipeline"
                   and r.info.status == "FINISHED")
-    for model in ("zero-shot", "v7", "v8", "v7-dpo"):
+    for model in ("zero-shot", "v7", "v8", "v7-dpo", "final"):  # final: stage evaluate_final
         report = json.loads((pipeline_run.root / f"reports/sample/{model}/metrics.json").read_text())
         assert parent.data.metrics[f"compare/sample/{model}/track5"] == pytest.approx(report["track5"])
     table = client.download_artifacts(parent.info.run_id, "comparison/sample.txt", str(pipeline_run.root / "dl"))
     header = open(table).read().splitlines()[0].split()
-    assert header == ["score", "zero-shot", "v7", "v7-dpo", "v8"]
+    assert header == ["score", "zero-shot", "final", "v7", "v7-dpo", "v8"]
 
 
 def test_the_run_ends_with_the_quantized_merge_beside_base_adapters_and_merge(pipeline_run, capsys):

