@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shoplm.builders.settings import BuildSettings, IngestSettings
 from shoplm.errors import KEYED_PROBLEMS, UserError, keyed_problems
 from shoplm.inference.backends import BACKENDS
+from shoplm.inference.constraints import ConstraintSettings
 from shoplm.inference.generation import GenerationSettings
 from shoplm.merging.settings import MergeSection, SearchSection
 from shoplm.modeling import TinyModelSpec
@@ -65,6 +66,7 @@ class EvaluateSection(StrictModel):
     tensor_parallel_size: int = Field(1, ge=1, description="GPUs per model (vLLM backend).")
     limit: int | None = Field(None, ge=1, description="Evaluate only the first N questions of each set.")
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    constraints: ConstraintSettings = Field(default_factory=ConstraintSettings)
 
 
 
