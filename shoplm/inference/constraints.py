@@ -2,13 +2,15 @@
 
 The winning system (``shopbench-eval-spec.md``, "How the winning system formatted its answers")
 constrained every answer it could. Here each constraint is one of vLLM's own per-request sampling
-parameters, so no custom logits processor is needed (``LOGITS_PROCESSORS`` is empty):
+parameters or one small logits processor of ours:
 
 * ``structured`` (multiple-choice, ranking, retrieval): the answer is forced into the exact shape the
   official parser accepts, read from the prompt (``shoplm.inference.answer_shapes``), through
   ``SamplingParams(structured_outputs=StructuredOutputsParams(choice=... | regex=...))`` (xgrammar).
-* ``suppress_none``: "None"/"none" (``constraints.yaml``) banned from free-text answers through
-  ``SamplingParams(bad_words=...)``, which bans them with and without a leading space.
+* ``suppress_none``: "None"/"none" (``constraints.yaml``), with and without a leading space, banned
+  from free-text answers as token sequences through ``SamplingParams(extra_args=...)`` and
+  ``shoplm.inference.logits_processors`` (vLLM's own ``bad_words`` misses a spaced form whose token
+  count differs from the bare word's; see that module).
 * ``prompt_boost``: for named-entity recognition and keyphrase extraction, a logit bias on the tokens
   of the question's own text (``SamplingParams(logit_bias=...)``), so the answer copies spans.
 
@@ -16,8 +18,9 @@ Settings are per *answer kind*: a task type, except that generation questions as
 from a review (the classifier's ``keyphrase_generation`` rule; ROUGE-L scored) are their own kind,
 ``keyphrase``, because they extract like NER while other generation questions compose.
 
-The vLLM backend takes ``sampling_overrides_for(settings, tokenizer)`` and adds what it returns to each
-request's ``SamplingParams``; ``ConstraintPlan`` is the same decision without vLLM, for tests and logs.
+The vLLM backend builds its engine with ``shoplm.inference.logits_processors.LOGITS_PROCESSORS``, takes
+``sampling_overrides_for(settings, tokenizer)`` and adds what it returns to each request's
+``SamplingParams``; ``ConstraintPlan`` is the same decision without vLLM, for tests and logs.
 """
 
 from __future__ import annotations
@@ -50,8 +53,8 @@ ANSWER_KINDS.add("generation", "generation", doc="other free text: explanations,
 
 #: What vLLM's structured outputs / sampling take for one request (empty: unconstrained).
 SamplingOverrides = Callable[[GenerationRequest], dict[str, Any]]
-#: Engine-wide logits processor classes the constraints need: none, every constraint is a built-in.
-LOGITS_PROCESSORS: list[type] = []
+#: ``SamplingParams.extra_args`` key read by ``logits_processors.BannedSequencesLogitsProcessor``.
+BANNED_SEQUENCES = "shoplm_banned_sequences"
 
 
 class ConstraintSettings(BaseModel):
@@ -144,7 +147,7 @@ class ConstraintPlan:
 
     kind: str
     shape: AnswerShape | None = None
-    bad_words: tuple[str, ...] = ()
+    banned: tuple[tuple[int, ...], ...] = ()  # token-id sequences the answer may not write
     logit_bias: dict[int, float] = field(default_factory=dict)
 
     def sampling_kwargs(self) -> dict[str, Any]:
@@ -156,8 +159,8 @@ class ConstraintPlan:
             kwargs["structured_outputs"] = (
                 StructuredOutputsParams(choice=list(self.shape.choice)) if self.shape.choice is not None
                 else StructuredOutputsParams(regex=self.shape.regex))
-        if self.bad_words:
-            kwargs["bad_words"] = list(self.bad_words)
+        if self.banned:
+            kwargs["extra_args"] = {BANNED_SEQUENCES: [list(sequence) for sequence in self.banned]}
         if self.logit_bias:
             kwargs["logit_bias"] = dict(self.logit_bias)
         return kwargs
@@ -169,29 +172,40 @@ def plan_constraints(
     tokenizer: Any = None,
     wording: ConstraintWording | None = None,
 ) -> ConstraintPlan:
-    """Decide one request's constraints. A prompt boost needs the model's ``tokenizer``."""
+    """Decide one request's constraints. Banning words and boosting need the model's ``tokenizer``."""
     wording = wording or load_wording()
     kind = answer_kind(request)
     shape = answer_shape(kind, request.user_content) if kind in settings.structured else None
-    bad_words = tuple(wording.suppressed_words) if kind in settings.suppress_none else ()
     bias = settings.prompt_boost.get(kind, 0.0)
+    if tokenizer is None and (bias or kind in settings.suppress_none):
+        raise ValueError(f"evaluate.constraints for {kind} answers need the model's tokenizer")
+    banned = banned_sequences(tokenizer, wording.suppressed_words) if kind in settings.suppress_none else ()
     logit_bias: dict[int, float] = {}
     if bias:
-        if tokenizer is None:
-            raise ValueError(f"evaluate.constraints.prompt_boost.{kind} needs the model's tokenizer")
         logit_bias = {i: bias for i in sorted(prompt_token_ids(tokenizer, request.user_content, wording))}
-    return ConstraintPlan(kind, shape, bad_words, logit_bias)
+    return ConstraintPlan(kind, shape, banned, logit_bias)
 
 
-def sampling_overrides_for(settings: ConstraintSettings, tokenizer: Any = None) -> SamplingOverrides:
+def banned_sequences(tokenizer: Any, words: Iterable[str]) -> tuple[tuple[int, ...], ...]:
+    """The token ids of each word as it starts an answer and after a space, without repeats."""
+    forms = [form for word in words for form in (word, " " + word)]
+    encoded = tokenizer(forms, add_special_tokens=False)["input_ids"]
+    return tuple(dict.fromkeys(tuple(ids) for ids in encoded if ids))
+
+
+def sampling_overrides_for(
+    settings: ConstraintSettings, tokenizer: Any = None, wording: ConstraintWording | None = None
+) -> SamplingOverrides:
     """Request → extra ``SamplingParams`` keyword arguments (structured outputs, bad words, logit bias).
 
     ``tokenizer`` is the engine's tokenizer (``LLM.get_tokenizer()`` or the model folder's); it is
-    needed when any prompt boost is on, and that is checked here, before any request.
+    needed when any word is suppressed or prompt boost is on, and that is checked here, before any
+    request. ``wording``
+    replaces ``constraints.yaml`` (other suppressed words or source labels).
     """
-    if tokenizer is None and any(settings.prompt_boost.values()):
-        raise ValueError("evaluate.constraints.prompt_boost needs the model's tokenizer")
-    wording = load_wording()
+    if tokenizer is None and (settings.suppress_none or any(settings.prompt_boost.values())):
+        raise ValueError("evaluate.constraints.suppress_none and prompt_boost need the model's tokenizer")
+    wording = wording or load_wording()
 
     def overrides(request: GenerationRequest) -> dict[str, Any]:
         return plan_constraints(request, settings, tokenizer, wording).sampling_kwargs()
@@ -205,7 +219,7 @@ def describe(settings: ConstraintSettings) -> dict[str, str]:
     for kind in ANSWER_KINDS:
         parts: Iterable[str] = (
             *(["shape: " + ANSWER_KINDS.describe()[kind]] if kind in settings.structured else []),
-            *(["no None/none"] if kind in settings.suppress_none else []),
+            *(["no " + "/".join(load_wording().suppressed_words)] if kind in settings.suppress_none else []),
             *([f"prompt tokens +{settings.prompt_boost[kind]:g}"] if settings.prompt_boost.get(kind) else []),
         )
         lines[kind] = "; ".join(parts) or "unconstrained"

@@ -16,11 +16,12 @@ from shoplm.inference.answer_shapes import (
     numbered_candidates,
 )
 from shoplm.inference.constraints import (
-    LOGITS_PROCESSORS,
+    BANNED_SEQUENCES,
     ConstraintPlan,
     ConstraintSettings,
     answer_kind,
     boost_source,
+    banned_sequences,
     describe,
     load_wording,
     plan_constraints,
@@ -145,7 +146,6 @@ def test_settings_defaults_switches_and_errors() -> None:
         ConstraintSettings(prompt_boost={"keyphrase": 300})
     with pytest.raises(ValidationError, match="unknown structured answer shape 'generation'"):
         ConstraintSettings(structured=["generation"])
-    assert LOGITS_PROCESSORS == []  # every constraint is a vLLM built-in (module docstring)
 
 
 def test_wording_file_names_the_suppressed_words() -> None:
@@ -190,15 +190,17 @@ def test_boost_covers_the_query_not_the_instruction(tokenizer) -> None:
 def test_plans_per_answer_kind(tokenizer) -> None:
     settings = ConstraintSettings()
     mc = plan_constraints(sample_request("sample-task2"), settings, tokenizer)
-    assert mc.shape.choice == ("0", "1", "2", "3") and not mc.bad_words and not mc.logit_bias
+    assert mc.shape.choice == ("0", "1", "2", "3") and not mc.banned and not mc.logit_bias
     ner = plan_constraints(sample_request("sample-task3"), settings, tokenizer)
     assert ner.kind == "named_entity_recognition" and ner.shape is None
-    assert ner.bad_words == ("None", "none") and set(ner.logit_bias.values()) == {2.0}
+    forms = [tuple(tokenizer(f, add_special_tokens=False)["input_ids"]) for f in ("None", " None", "none", " none")]
+    assert set(ner.banned) == set(forms) and set(ner.logit_bias.values()) == {2.0}
     explain = plan_constraints(sample_request("sample-task1"), settings, tokenizer)
-    assert explain.kind == "generation" and explain.bad_words and not explain.logit_bias
-    with pytest.raises(ValueError, match="prompt_boost.named_entity_recognition needs the model's tokenizer"):
+    assert explain.kind == "generation" and explain.banned and not explain.logit_bias
+    with pytest.raises(ValueError, match="named_entity_recognition answers need the model's tokenizer"):
         plan_constraints(sample_request("sample-task3"), settings)
-    with pytest.raises(ValueError, match="needs the model's tokenizer"):
+    assert plan_constraints(sample_request("sample-task2"), settings).shape  # a shape needs no tokenizer
+    with pytest.raises(ValueError, match="suppress_none and prompt_boost need the model's tokenizer"):
         sampling_overrides_for(settings)
 
 
@@ -217,5 +219,32 @@ def test_plans_become_valid_vllm_sampling_params(tokenizer) -> None:
         kinds[answer_kind(request)] = kwargs
     assert kinds["multiple-choice"]["structured_outputs"].choice == ["0", "1", "2", "3"]
     assert kinds["ranking"]["structured_outputs"].regex.startswith("(?:1,(?:2,")
-    assert set(kinds["named_entity_recognition"]) == {"bad_words", "logit_bias"}
+    assert set(kinds["named_entity_recognition"]) == {"extra_args", "logit_bias"}
+    assert kinds["named_entity_recognition"]["extra_args"][BANNED_SEQUENCES] == [
+        list(s) for s in banned_sequences(tokenizer, ["None", "none"])]
     assert ConstraintPlan("generation").sampling_kwargs() == {}
+
+
+def test_banned_sequences_processor_masks_the_last_token_after_its_prefix() -> None:
+    pytest.importorskip("vllm", reason="the logits processor is a vLLM class")
+    import torch
+    from vllm import SamplingParams
+    from vllm.v1.sample.logits_processor import BatchUpdate
+
+    from shoplm.inference.logits_processors import LOGITS_PROCESSORS, BannedSequencesLogitsProcessor
+
+    assert LOGITS_PROCESSORS == [BannedSequencesLogitsProcessor]
+    processor = BannedSequencesLogitsProcessor(None, torch.device("cpu"), False)
+    banning = SamplingParams(extra_args={BANNED_SEQUENCES: [[5], [7, 8]]})
+    outputs: list[list[int]] = [[], []]
+    processor.update_state(BatchUpdate(batch_size=2, removed=[], moved=[],
+                                       added=[(0, banning, None, outputs[0]), (1, SamplingParams(), None, outputs[1])]))
+    logits = processor.apply(torch.zeros(2, 10))
+    assert logits[0].isinf().nonzero().flatten().tolist() == [5]  # 8 only after 7
+    assert not logits[1].isinf().any()  # a request without the extra argument is untouched
+    outputs[0].append(7)  # vLLM appends to the same list as the answer grows
+    assert processor.apply(torch.zeros(2, 10))[0].isinf().nonzero().flatten().tolist() == [5, 8]
+    processor.update_state(BatchUpdate(batch_size=1, removed=[0], moved=[], added=[]))
+    assert not processor.apply(torch.zeros(2, 10)).isinf().any()
+    with pytest.raises(ValueError, match="list of non-empty token-id lists"):
+        BannedSequencesLogitsProcessor.validate_params(SamplingParams(extra_args={BANNED_SEQUENCES: [[]]}))
