@@ -20,6 +20,7 @@ from shoplm.builders.settings import BuildSettings, IngestSettings
 from shoplm.errors import KEYED_PROBLEMS, UserError, keyed_problems
 from shoplm.inference.backends import BACKENDS
 from shoplm.inference.budget import BudgetSettings
+from shoplm.inference.constraints import ConstraintSettings
 from shoplm.inference.generation import GenerationSettings
 from shoplm.inference.vllm_settings import VLLMSettings
 from shoplm.merging.settings import MergeSection, SearchSection
@@ -93,6 +94,8 @@ class EvaluateSection(StrictModel):
     budget: BudgetSettings = Field(default_factory=BudgetSettings, description="Per-track time limits.")
     final: FinalEvaluation = Field(default_factory=FinalEvaluation,
                                    description="Stage evaluate_final: the pipeline's final model.")
+    constraints: ConstraintSettings = Field(default_factory=ConstraintSettings)
+
 
 class RegisterSection(StrictModel):
     """Stage ``register_model``: the quantized model of ``quantize.model`` into the MLflow model registry."""
