@@ -143,6 +143,7 @@ def pipeline(
     force: list[str] | None = None,
     eval_sets: dict[str, str] | None = None,
     stages: list[str] | None = None,
+    skip: list[str] | None = None,
 ) -> dict[str, str]:
     """Run the shoplm DAG.
 
@@ -151,10 +152,11 @@ def pipeline(
         force: stage names to re-run even if DVC finds them up to date ("evaluate" = all its items).
         eval_sets: evaluation sets for this run (name → ShopBench JSONL path), added to the params' own.
         stages: run only these stages (and nothing else); None runs the whole DAG.
+        skip: leave these stages out (``make run`` leaves out the studies that ``make study`` runs).
     """
     logger = get_run_logger()
     root = tracking.repo_root()
-    plan = plan_run(root, profile=profile, eval_sets=eval_sets, stages=stages, force=force)
+    plan = plan_run(root, profile=profile, eval_sets=eval_sets, stages=stages, force=force, skip=skip)
     logger.info("stages to run, in DAG order: %s", ", ".join(plan.selected))
     outcomes: dict[str, str] = {}
     tags = {"git.commit": _git_commit(root), "profile": plan.label}
@@ -191,6 +193,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", help="profile in profiles/ for this run only (default: params.yaml as it is)")
     parser.add_argument("--force", nargs="*", default=[], metavar="STAGE", help="stages to re-run regardless")
     parser.add_argument("--stages", nargs="*", metavar="STAGE", help="run only these stages")
+    parser.add_argument("--skip", nargs="*", default=[], metavar="STAGE",
+                        help="leave these stages out (a name without @ means all its items)")
     parser.add_argument("--eval-set", action="append", default=[], metavar="NAME=PATH",
                         help="an evaluation set for this run, added to the params' own (repeatable)")
     args = parser.parse_args(argv)
@@ -207,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         # The flow checks its arguments too (a deployment run has no CLI); checking here first answers a
         # typo in a second, before Prefect starts.
         plan_run(tracking.repo_root(), profile=args.profile, eval_sets=args.eval_sets, stages=args.stages,
-                 force=args.force)
-        outcomes = pipeline(profile=args.profile, force=args.force, eval_sets=args.eval_sets, stages=args.stages)
+                 force=args.force, skip=args.skip)
+        outcomes = pipeline(profile=args.profile, force=args.force, eval_sets=args.eval_sets, stages=args.stages,
+                            skip=args.skip)
     except (ParamsError, UnknownNameError) as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_USER_ERROR

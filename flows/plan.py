@@ -93,10 +93,12 @@ def check_stage_names(names: Iterable[str], order: list[str]) -> None:
 
 
 def plan_run(root: Path, profile: str | None = None, eval_sets: dict[str, str] | None = None,
-             stages: list[str] | None = None, force: list[str] | None = None) -> RunPlan:
+             stages: list[str] | None = None, force: list[str] | None = None,
+             skip: list[str] | None = None) -> RunPlan:
     params_text, label = run_params(root, profile, eval_sets)
     order = stage_order(root, params_text)
-    check_stage_names([*(stages or []), *(force or [])], order)
+    check_stage_names([*(stages or []), *(force or []), *(skip or [])], order)
     selected = [s for s in order if matches(s, stages)] if stages else order
+    selected = [s for s in selected if not matches(s, skip or [])]
     return RunPlan(params_text=params_text, label=label, order=order, selected=selected,
                    forced={s for s in selected if matches(s, force or [])})

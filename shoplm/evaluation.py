@@ -83,6 +83,7 @@ def run_zero_shot(
     questions: Iterable[Any],
     backend: GenerationBackend,
     settings: GenerationSettings | None = None,
+    *,
     prompts: PromptPlan | None = None,
     budget: TimeBudget | None = None,
 ) -> EvaluationResult:

@@ -30,7 +30,9 @@ from pathlib import Path
 from shoplm import tracking
 from shoplm.config import PARAMS_FILE, EvaluateSection, load_section
 from shoplm.evaluation import run_zero_shot
+from shoplm.inference.ablation import compare_reports
 from shoplm.inference.backends import BACKENDS, create_backend
+from shoplm.inference.constraints import ConstraintSettings
 from shoplm.inference.budget import TimeBudget
 from shoplm.modeling import resolve_stage_model
 from shoplm.shopbench.predictions import write_predictions
@@ -52,9 +54,10 @@ def _backend(section: EvaluateSection, name: str, model: str | None, adapter: Pa
         return create_backend(name)
     kwargs = {"model_dir": _model_dir(model), "adapter_dir": adapter, "dtype": section.dtype,
               "batch_size": section.generation.batch_size, "max_input_tokens": section.generation.max_input_tokens}
-    if name == "vllm":  # engine settings; constrained decoding would add sampling_overrides= here
+    if name == "vllm":  # engine settings and constrained decoding (the transformers backend has none)
         kwargs.update(settings=section.vllm, tensor_parallel_size=section.tensor_parallel_size,
-                      max_new_tokens=max(section.generation.max_new_tokens.values()))
+                      max_new_tokens=max(section.generation.max_new_tokens.values()),
+                      constraints=section.constraints)
     return create_backend(name, **kwargs)
 
 
@@ -103,10 +106,16 @@ def main(argv: list[str] | None = None) -> int:
         import mlflow
 
         budget = TimeBudget.for_questions(section.budget, questions)
+        ablate = backend_name == "vllm" and section.constraints.ablation and not section.constraints.is_off
         with _backend(section, backend_name, args.model, adapter) as backend:
-            result = run_zero_shot(questions, backend, section.generation, budget)
+            result = run_zero_shot(questions, backend, section.generation, budget=budget)
+            if ablate:  # the same engine again with every constraint off: what the constraints bought
+                backend.constrain(ConstraintSettings.off())
+                unconstrained = run_zero_shot(questions, backend, section.generation,
+                                              budget=TimeBudget.for_questions(section.budget, questions))
         report = score(questions, result.predictions)
         metrics = {**report.to_dict(), **result.metrics()}
+        ablation = compare_reports(score(questions, unconstrained.predictions), report) if ablate else None
 
         staged = Path(scratch)
         write_predictions(staged / "predictions.jsonl", result.predictions)
@@ -119,6 +128,14 @@ def main(argv: list[str] | None = None) -> int:
         table = format_table(report)
         (staged / "score.txt").write_text(table + "\n", encoding="utf-8")
         tracking.track_bar_chart(metrics, staged / "tracks.png", title=f"{args.set} · {label}")
+        # Always written (stage evaluate_final declares them): the table, or why there is none.
+        (staged / "constraints_ablation.txt").write_text(
+            (ablation.table() if ablation else f"no ablation: backend {backend_name} does not constrain decoding, "
+             "or evaluate.constraints has ablation or every constraint off") + "\n", encoding="utf-8")
+        (staged / "constraints_ablation.json").write_text(
+            json.dumps(ablation.to_dict() if ablation else {}, indent=2) + "\n", encoding="utf-8")
+        if ablation is not None:
+            mlflow.log_metrics({tracking.metric_name(k): v for k, v in ablation.metrics().items()})
 
         mlflow.log_metrics({**tracking.report_metrics(metrics), **result.metrics()})
         mlflow.log_artifacts(str(staged), artifact_path=f"{args.set}/{label}")
@@ -127,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(table)
     print(f"\n{len(questions)} questions in {result.runtime_s:.1f} s ({result.questions_per_s:.1f}/s) → {out}/")
+    if ablation is not None:
+        print(f"\nconstrained decoding, on vs off (the second pass unconstrained):\n{ablation.table()}")
     if result.budget_cut:
         print(f"time budget: {len(result.budget_cut)} questions cut (empty answers), indices {result.budget_cut}")
     return 0

@@ -26,6 +26,7 @@ from shoplm.inference.backends import (
     register_backend,
     turn_stop_token_ids,
 )
+from shoplm.inference.constraints import ConstraintSettings, sampling_overrides_for
 from shoplm.inference.vllm_settings import VLLMSettings
 
 #: Extra ``SamplingParams`` keyword arguments for one request (structured outputs, extra_args, ...).
@@ -96,6 +97,7 @@ class VLLMBackend(GenerationBackend):
         settings: VLLMSettings | None = None,
         sampling_overrides: SamplingOverrides | None = None,
         logits_processors: list[type] | None = None,
+        constraints: ConstraintSettings | None = None,
         show_progress: bool = False,
     ) -> None:
         from transformers import AutoTokenizer, GenerationConfig
@@ -118,6 +120,11 @@ class VLLMBackend(GenerationBackend):
         except OSError:  # no generation_config.json: the tokenizer's eos and ChatML's markers remain
             config_eos = None
         self.stop_token_ids = turn_stop_token_ids(self.tokenizer, config_eos)
+        if constraints is not None:  # the engine always loads the processors: off requests never activate them
+            from shoplm.inference.logits_processors import LOGITS_PROCESSORS  # imports vllm
+
+            logits_processors = [*LOGITS_PROCESSORS, *(logits_processors or [])]
+            self.constrain(constraints)
 
         engine_args: dict[str, Any] = {
             "model": self.model_dir,
@@ -140,6 +147,14 @@ class VLLMBackend(GenerationBackend):
         from vllm import LLM
 
         self.llm = LLM(**engine_args)
+
+    def constrain(self, constraints: ConstraintSettings) -> None:
+        """Decode later requests under ``constraints`` (``ConstraintSettings.off()``: unconstrained).
+
+        One engine serves both passes of the constraints ablation: the processors are loaded once,
+        and a request activates them only through its own sampling parameters.
+        """
+        self.sampling_overrides = sampling_overrides_for(constraints, self.tokenizer)
 
     # -------------------------------------------------------------------------------------- requests
 
