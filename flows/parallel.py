@@ -9,8 +9,9 @@ lock for the whole command, and both runs would rewrite ``dvc.lock``). So:
 1. the stages upstream of the targets are brought up to date here, once, with ``dvc repro``;
 2. each target gets a copy of the project's files (``git ls-files``: tracked and untracked, not
    ignored; no data, no models) in a temporary folder, with this repository's DVC cache as its cache
-   and no git (``core.no_scm``). ``dvc repro TARGET`` there restores the upstream outputs from the
-   shared run-cache (no re-run) and runs only the target; copies do not share a lock or a dvc.lock;
+   and no git (``core.no_scm``). ``dvc checkout`` puts the upstream outputs there from the shared
+   cache (links where the filesystem allows), and ``dvc repro --single-item TARGET`` runs the target;
+   copies do not share a lock or a dvc.lock;
 3. back here, ``dvc repro TARGETS`` finds every target in the run-cache ("Stage ... is cached -
    skipping run"): it checks the outputs out and records them in ``dvc.lock`` like any other run.
 
@@ -77,7 +78,9 @@ def working_copy(root: Path, dest: Path) -> Path:
         shutil.copy2(root / name, dest / name)
     cache = subprocess.run([sys.executable, "-m", "dvc", "cache", "dir"], cwd=root, check=True,
                            capture_output=True, text=True).stdout.strip()
-    (dest / ".dvc" / "config.local").write_text(f"[core]\n    no_scm = true\n[cache]\n    dir = {cache}\n")
+    # links, not copies, of the cached inputs (a 70B base model), where the filesystem allows them
+    (dest / ".dvc" / "config.local").write_text(f"[core]\n    no_scm = true\n[cache]\n    dir = {cache}\n"
+                                                "    type = reflink,hardlink,symlink,copy\n")
     return dest
 
 
@@ -92,6 +95,8 @@ def run_parallel(root: Path, targets: list[str], jobs: int, log=print) -> dict[s
         def one(target: str) -> None:
             started = time.perf_counter()
             copy = working_copy(root, Path(scratch) / target.replace("@", "-"))
+            # the upstream outputs as dvc.lock records them, from the shared cache (nothing re-runs)
+            subprocess.run([sys.executable, "-m", "dvc", "checkout", "--quiet", *upstream], cwd=copy, check=True)
             reproduce(target, False, lambda line: log(f"[{target}] {line}"), cwd=copy)
             seconds[target] = time.perf_counter() - started
 
