@@ -23,6 +23,14 @@ Several GPUs: the same module under ``accelerate launch`` (nothing here assumes 
     accelerate launch --config_file configs/accelerate/fsdp_qlora.yaml -m tasks.train v7      # FSDP
     accelerate launch --config_file configs/accelerate/deepspeed_zero3.yaml -m tasks.train v7 # ZeRO-3
 
+Without GPUs, the same paths run on 2 CPU processes (gloo on 127.0.0.1; tests/training/test_distributed.py):
+
+    accelerate launch --config_file configs/accelerate/cpu_ddp.yaml -m tasks.train v7           # DDP
+    accelerate launch --config_file configs/accelerate/cpu_fsdp.yaml -m tasks.train v7          # FSDP 2
+
+Stop a multi-process run with Ctrl-C or SIGTERM to the launcher (torchrun stops its ranks). SIGKILL of
+the launcher alone leaves the ranks training, since torchrun starts each in its own session; kill them too.
+
 DDP keeps a full 4-bit copy per GPU (fits up to ~30B on 80 GB); Qwen2-72B needs FSDP or ZeRO-3, which
 shard the 4-bit weights (the loader then stores them in bf16 and sets no device_map). Set
 ``num_processes`` in the YAML (or ``--num_processes``) to the GPU count. The effective batch is

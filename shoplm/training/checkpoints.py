@@ -103,6 +103,9 @@ def claim_checkpoint(folder: Path, run_fingerprint: str) -> Path | None:
     import torch
     from accelerate import PartialState
 
+    from shoplm.training.distributed import accept_indexed_cpu_locations
+
+    accept_indexed_cpu_locations()  # else Trainer cannot load the optimizer state under CPU DDP (see there)
     # the state TrainingArguments builds too (cpu=True makes CPU-only runs under torchrun distributed)
     state = PartialState(cpu=not torch.accelerator.is_available())
     with state.main_process_first():

@@ -132,10 +132,11 @@ def _train(run: AdapterRun, tokenizer: Any, dataset: RowDataset, resume: Path | 
     trainer = MeteredTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                              data_collator=make_collator(hp.packing, tokenizer.pad_token_id),
                              callbacks=[logger, *callbacks], meter=meter)
+    # read before training: checkpoint rotation (save_total_limit) may delete the folder resumed from
+    resumed_from = checkpoints.checkpoint_step(resume) if resume else 0
     output = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     trainer.save_model(str(run.adapter_dir))  # adapter + tokenizer, from the main process only
     state = trainer.state
-    resumed_from = checkpoints.checkpoint_step(resume) if resume else 0
     return {"global_step": state.global_step, "epoch": state.epoch,
             "train_loss": loss_over_all_steps(state.log_history, resumed_from, output.training_loss,
                                               state.global_step),
