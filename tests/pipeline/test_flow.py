@@ -127,10 +127,11 @@ def test_changed_evaluate_param_reruns_only_the_stages_that_evaluate(pipeline_ru
     params_file.write_text(yaml.safe_dump(params, sort_keys=False))
     out = dvc(pipeline_run.root, "repro")
     ran = sorted(line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage"))
-    # The evaluations, and the search, quantize and package stages, which score with evaluate's generation
-    # settings; register_model registers the quantized model again with its new scores.
+    # The evaluations, and the stages that score with evaluate's settings (search, quantize, package and
+    # the two studies); register_model registers the quantized model again with its new scores.
+    scoring = ("search", "quantize", "package", "register_model", "prompt_ablation", "sweep")
     assert ran == sorted(s for s in pipeline_run.outcomes if s.split("@")[0].startswith("evaluate")
-                         or s.split("@")[0] in ("search", "quantize", "package", "register_model"))
+                         or s.split("@")[0] in scoring)
     assert {"evaluate@sample", "evaluate_adapter@sample-v7", "evaluate_adapter@sample-v8"} <= set(ran)
     # Outside the flow the stage's MLflow run stands alone (no parent).
     latest = max((r for r in _runs(_client(pipeline_run)) if r.info.run_name == "evaluate@sample-zero-shot"),
