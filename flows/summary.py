@@ -10,7 +10,8 @@ from shoplm import tracking
 from shoplm.shopbench.records import TRACK_SHORT_NAMES
 
 # reports/<name>/ holds an evaluation set's reports, except these folders, which other stages write.
-STAGE_REPORT_DIRS = ("search", "quantize")
+# reports/<dir>/ written by stages other than the evaluations (their metrics.json are not score reports)
+STAGE_REPORT_DIRS = ("search", "quantize", "package", "prompt_ablation", "sweep", "register_model")
 SEARCH_SIDE_BY_SIDE = "test_side_by_side.json"  # tasks/search.py
 QUANTIZE_METRICS = "metrics.json"  # tasks/quantize.py, under reports/quantize/search-<grid>/
 SCORE_TOLERANCE = 1e-9

@@ -30,7 +30,7 @@ from pathlib import Path
 from shoplm import tracking
 from shoplm.config import PARAMS_FILE, EvaluateSection, load_section
 from shoplm.evaluation import run_zero_shot
-from shoplm.inference.ablation import compare_reports
+from shoplm.shopbench.constraint_ablation import compare_reports
 from shoplm.inference.backends import BACKENDS, create_backend
 from shoplm.inference.constraints import ConstraintSettings
 from shoplm.inference.budget import TimeBudget

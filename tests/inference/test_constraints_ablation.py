@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shoplm.inference.ablation import compare_reports, constraint_ablation
+from shoplm.shopbench.constraint_ablation import compare_reports, constraint_ablation
 from shoplm.shopbench.parsers import is_parse_failure, parse
 from shoplm.shopbench.predictions import load_predictions
 from shoplm.shopbench.scoring import score
