@@ -9,8 +9,8 @@ from pathlib import Path
 from shoplm import tracking
 from shoplm.shopbench.records import TRACK_SHORT_NAMES
 
-# reports/<name>/ holds an evaluation set's reports, except these folders, which other stages write.
-# reports/<dir>/ written by stages other than the evaluations (their metrics.json are not score reports)
+# reports/<name>/ holds an evaluation set's reports, except these folders, which other stages write
+# (their metrics.json are not score reports).
 STAGE_REPORT_DIRS = ("search", "quantize", "package", "prompt_ablation", "sweep", "register_model")
 SEARCH_SIDE_BY_SIDE = "test_side_by_side.json"  # tasks/search.py
 QUANTIZE_METRICS = "metrics.json"  # tasks/quantize.py, under reports/quantize/search-<grid>/
