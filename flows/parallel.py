@@ -53,16 +53,25 @@ def plan(root: Path, targets: list[str]) -> list[str]:
         upstream: set[str] = set()
         for target in targets:
             try:
-                (stage,) = repo.stage.collect(target)
+                # Addressed through root's dvc.yaml: DVC reads a bare stage name relative to the cwd.
+                (stage,) = repo.stage.collect(target if ":" in target else f"{root / 'dvc.yaml'}:{target}")
             except (DvcException, ValueError) as exc:
                 raise NotParallelizable(f"dvc.yaml: {target!r} is not one stage ({exc})") from exc
             if any(out.persist for out in stage.outs):
                 raise NotParallelizable(f"dvc.yaml: stage {target!r} has persist outputs, which DVC's run-cache "
                                         "cannot restore; run it with dvc repro")
-            upstream |= {s.addressing for s in nx.descendants(graph, stage)}  # edges point to dependencies
+            upstream |= {_address(s) for s in nx.descendants(graph, stage)}  # edges point to dependencies
     if clash := sorted(upstream & set(targets)):
         raise NotParallelizable(f"dvc.yaml: {', '.join(clash)} is upstream of another target: not independent")
     return sorted(upstream)
+
+
+def _address(stage) -> str:
+    """How ``dvc repro`` run in the repository root names ``stage`` (``addressing`` is relative to the cwd)."""
+    name = getattr(stage, "name", None)
+    if not name:
+        return stage.path_in_repo
+    return name if stage.path_in_repo == "dvc.yaml" else f"{stage.path_in_repo}:{name}"
 
 
 def project_files(root: Path) -> list[str]:

@@ -127,4 +127,5 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
 
             outcomes = pipeline()
             failed = run_a_failing_flow(root)
-        yield PipelineRun(root=root, outcomes=outcomes, tracking_uri=uri, failed=failed)
+    # Yielded outside the context: the chdir and environment must not leak into the rest of the session.
+    return PipelineRun(root=root, outcomes=outcomes, tracking_uri=uri, failed=failed)

@@ -16,6 +16,12 @@ def test_upstream_of_an_adapter_is_what_it_trains_on():
     assert plan(REPO_ROOT, ["train@v7"]) == ["base", "build@v7", "eval_sets@sample", "ingest"]
 
 
+
+def test_plan_does_not_depend_on_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # DVC reads bare stage names relative to the cwd; plan must not
+    assert plan(REPO_ROOT, ["train@v7"]) == ["base", "build@v7", "eval_sets@sample", "ingest"]
+
+
 @pytest.mark.parametrize(("targets", "says"), [
     (["train@v7", "build@v7"], "build@v7 is upstream of another target"),
     (["evaluate@sample"], "persist outputs"),
