@@ -86,10 +86,30 @@ def _set_key(target: CommentedMap, key: Any, value: Any) -> None:
     if key in target or not keys:
         target[key] = value
         return
-    trailing = target.ca.items.pop(keys[-1], None)
+    last = keys[-1]
+    entry = target.ca.items.get(last)
+    token = entry[2] if entry and len(entry) > 2 else None
     target[key] = value
-    if trailing is not None:
-        target.ca.items[key] = trailing
+    if token is None:
+        return
+    if not token.value.startswith("#"):  # no end-of-line comment: everything after the entry moves down
+        target.ca.items[key] = target.ca.items.pop(last)
+        return
+    # The last entry's end-of-line comment stays with it; the full-line comments after it move down. ruamel
+    # may also hold the same text on a flow-style value (it prints both), so trim that copy too.
+    eol, _, rest = token.value.partition("\n")
+    moved = copy.copy(token)
+    moved.value = f"\n{rest}"
+    for holder in (token, *_value_comments(target[last], token.value)):
+        holder.value = f"{eol}\n"
+    if rest:
+        target.ca.items[key] = [None, None, moved, None]
+
+
+def _value_comments(node: Any, text: str) -> list[Any]:
+    """The comment tokens a flow-style mapping or sequence carries with exactly ``text``."""
+    comment = getattr(getattr(node, "ca", None), "comment", None) or []
+    return [token for token in comment if getattr(token, "value", None) == text]
 
 
 def _swap_eol_comment(target: CommentedMap, key: Any, override: Mapping) -> None:
