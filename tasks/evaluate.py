@@ -31,7 +31,7 @@ from shoplm import tracking
 from shoplm.config import PARAMS_FILE, EvaluateSection, load_section
 from shoplm.evaluation import run_zero_shot
 from shoplm.shopbench.constraint_ablation import compare_reports
-from shoplm.inference.backends import BACKENDS, create_backend
+from shoplm.inference.backends import BACKENDS, open_backend
 from shoplm.inference.constraints import ConstraintSettings
 from shoplm.inference.budget import TimeBudget
 from shoplm.modeling import resolve_stage_model
@@ -50,15 +50,7 @@ ZERO_SHOT = "zero-shot"
 
 
 def _backend(section: EvaluateSection, name: str, model: str | None, adapter: Path | None):
-    if name in {"dummy", "echo"}:
-        return create_backend(name)
-    kwargs = {"model_dir": _model_dir(model), "adapter_dir": adapter, "dtype": section.dtype,
-              "batch_size": section.generation.batch_size, "max_input_tokens": section.generation.max_input_tokens}
-    if name == "vllm":  # engine settings and constrained decoding (the transformers backend has none)
-        kwargs.update(settings=section.vllm, tensor_parallel_size=section.tensor_parallel_size,
-                      max_new_tokens=max(section.generation.max_new_tokens.values()),
-                      constraints=section.constraints)
-    return create_backend(name, **kwargs)
+    return open_backend(section, lambda: _model_dir(model), adapter, name=name)
 
 
 def _model_dir(model: str | None) -> Path:

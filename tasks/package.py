@@ -21,16 +21,17 @@ import json
 import platform
 import subprocess
 from pathlib import Path
-from typing import Any
 
 from shoplm import tracking
 from shoplm.config import PARAMS_FILE, EvaluateSection, load_eval_sets, load_section
+from shoplm.inference.backends import backend_options, get_backend_class, open_backend
 from shoplm.modeling import resolve_stage_model
 from shoplm.registry import UnknownNameError
 from shoplm.shopbench.predictions import load_predictions, write_predictions
 from shoplm.shopbench.records import load_questions
 from shoplm.shopbench.report import format_table
 from shoplm.submission.check import check_submission
+from shoplm.submission.predictor import FALLBACK_BACKEND
 from shoplm.submission.report import check_metrics, format_check
 from shoplm.submission.settings import PackageSection
 from shoplm.submission.tracks import SUBMISSION_TRACKS
@@ -41,15 +42,6 @@ from tasks._runner import run
 EVAL_DIR = Path("data/eval")
 REPORTS_DIR = Path("reports")
 DIST_DIR = Path("dist")
-MODEL_FREE_BACKENDS = {"dummy", "echo"}
-
-
-def backend_options(evaluate: EvaluateSection) -> dict[str, Any]:
-    """The evaluate stage's backend settings (tasks/evaluate.py builds its backend from the same ones)."""
-    if evaluate.backend in MODEL_FREE_BACKENDS:
-        return {}
-    return {"dtype": evaluate.dtype, "batch_size": evaluate.generation.batch_size,
-            "max_input_tokens": evaluate.generation.max_input_tokens}
 
 
 def evaluate_predictions(source: ModelSource, eval_set: str, questions: list, evaluate: EvaluateSection) -> list[str]:
@@ -61,9 +53,8 @@ def evaluate_predictions(source: ModelSource, eval_set: str, questions: list, ev
             raise FileNotFoundError(f"{path}: no evaluate report for {source.folder}; run `dvc repro {stage}`")
         return load_predictions(path)[: len(questions)]
     from shoplm.evaluation import run_zero_shot
-    from shoplm.inference.backends import create_backend
 
-    with create_backend(evaluate.backend, model_dir=source.weights, **backend_options(evaluate)) as backend:
+    with open_backend(evaluate, lambda: source.weights) as backend:
         return run_zero_shot(questions, backend, evaluate.generation).predictions
 
 
@@ -102,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         write_predictions(reports / "evaluate_predictions.jsonl", reference)  # what the package must reproduce
         spec = PackageSpec(track=SUBMISSION_TRACKS.get(args.track), backend=evaluate.backend,
                            generation=evaluate.generation, batch_size=section.batch_size,
-                           source=None if evaluate.backend in MODEL_FREE_BACKENDS else source,
-                           backend_options=backend_options(evaluate), authors=section.authors,
+                           source=source if get_backend_class(evaluate.backend).needs_model else None,
+                           backend_options=backend_options(evaluate),
+                           fallback_options=backend_options(evaluate, FALLBACK_BACKEND)
+                           if get_backend_class(evaluate.backend).requires else None, authors=section.authors,
                            description=entry.description or "", pins=section.pins, commit=_git_commit())
         write_package(out, spec)
         result = check_submission(out, questions, reference=reference, sizes=section.check_batch_sizes,

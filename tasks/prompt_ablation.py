@@ -25,7 +25,8 @@ from shoplm.modeling import resolve_stage_model
 from shoplm.shopbench.prompting.strategies import STRATEGIES, PromptPlan
 from shoplm.shopbench.records import load_questions
 from shoplm.study.compare import comparison_chart, comparison_metrics, format_comparison
-from shoplm.study.run import evaluate_variant, open_backend, tag_best
+from shoplm.inference.backends import open_backend
+from shoplm.study.run import evaluate_variant, tag_best
 from tasks._runner import run
 
 EVAL_DIR = Path("data/eval")

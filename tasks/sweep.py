@@ -27,7 +27,8 @@ from shoplm.shopbench.records import load_questions
 from shoplm.study.compare import comparison_chart, comparison_metrics, format_comparison
 from shoplm.study.correlation import correlate, format_correlations
 from shoplm.study.models import model_folder
-from shoplm.study.run import evaluate_variant, open_backend, tag_best
+from shoplm.inference.backends import open_backend
+from shoplm.study.run import evaluate_variant, tag_best
 from tasks._runner import run
 
 EVAL_DIR = Path("data/eval")

@@ -61,6 +61,17 @@ class GenerationBackend(abc.ABC):
     """Turns requests into raw completions (no parsing, no trimming: callers post-process)."""
 
     name: ClassVar[str] = "?"
+    #: Whether the backend loads a model (``model_dir``); the test doubles do not.
+    needs_model: ClassVar[bool] = True
+    #: The import name of the package the backend runs on, where that may be missing (vllm).
+    requires: ClassVar[str | None] = None
+
+    @classmethod
+    def options_from(cls, evaluate: Any) -> dict[str, Any]:
+        """Constructor keywords other than the model and adapter folders, from the params section
+        ``evaluate`` (duck-typed: this module is vendored into submissions, without shoplm.config).
+        Plain JSON values, so a submission package can store them and rebuild the same backend."""
+        return {}
 
     @abc.abstractmethod
     def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
@@ -112,6 +123,23 @@ def get_backend_class(name: str) -> type[GenerationBackend]:
 def create_backend(name: str, **kwargs: Any) -> GenerationBackend:
     """Instantiate a registered backend, e.g. ``create_backend("transformers", model_dir=...)``."""
     return get_backend_class(name)(**kwargs)
+
+
+def backend_options(evaluate: Any, name: str | None = None) -> dict[str, Any]:
+    """The keywords every caller builds backend ``name`` (default ``evaluate.backend``) with: the evaluate
+    stage, the studies and the submission package, so none of them drifts from the others."""
+    return get_backend_class(name or evaluate.backend).options_from(evaluate)
+
+
+def open_backend(evaluate: Any, model_dir: Callable[[], Any], adapter_dir: Any = None, *,
+                 name: str | None = None) -> GenerationBackend:
+    """Backend ``name`` (default ``evaluate.backend``) as the evaluate stage builds it. ``model_dir`` is
+    called only by a backend that loads a model, so the model-free doubles need none built."""
+    name = name or evaluate.backend
+    cls = get_backend_class(name)
+    if not cls.needs_model:
+        return cls()
+    return cls(model_dir=model_dir(), adapter_dir=adapter_dir, **cls.options_from(evaluate))
 
 
 # ---------------------------------------------------------------------------------------------- prompts
@@ -185,6 +213,8 @@ DUMMY_ANSWERS: dict[str, str] = {
 class DummyBackend(GenerationBackend):
     """A fixed answer per task type; records what it was asked, for tests."""
 
+    needs_model = False
+
     def __init__(self, answers: dict[str, str] | None = None, default: str = "") -> None:
         self.answers = {**DUMMY_ANSWERS, **(answers or {})}
         self.default = default
@@ -198,6 +228,8 @@ class DummyBackend(GenerationBackend):
 @register_backend("echo")
 class EchoBackend(GenerationBackend):
     """Echoes the question's first ``max_new_tokens`` words: exercises per-request limits and order."""
+
+    needs_model = False
 
     def __init__(self) -> None:
         self.calls: list[list[GenerationRequest]] = []

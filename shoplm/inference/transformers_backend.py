@@ -61,6 +61,11 @@ class TransformersBackend(GenerationBackend):
     adapters other than the one loaded here are the vLLM backend's job and are refused.
     """
 
+    @classmethod
+    def options_from(cls, evaluate: Any) -> dict[str, Any]:
+        return {"dtype": evaluate.dtype, "batch_size": evaluate.generation.batch_size,
+                "max_input_tokens": evaluate.generation.max_input_tokens}
+
     def __init__(
         self,
         model_dir: str | os.PathLike[str],

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +84,19 @@ class VLLMBackend(GenerationBackend):
     are engine-wide and activated per request through ``SamplingParams.extra_args``).
     """
 
+    requires = "vllm"
+
+    @classmethod
+    def options_from(cls, evaluate: Any) -> dict[str, Any]:
+        """The transformers backend's options plus the engine settings, tensor parallelism, the largest
+        per-type output cap (the engine's token budget) and the constraints."""
+        return {"dtype": evaluate.dtype, "batch_size": evaluate.generation.batch_size,
+                "max_input_tokens": evaluate.generation.max_input_tokens,
+                "settings": evaluate.vllm.model_dump(mode="json"),
+                "tensor_parallel_size": evaluate.tensor_parallel_size,
+                "max_new_tokens": max(evaluate.generation.max_new_tokens.values()),
+                "constraints": evaluate.constraints.model_dump(mode="json")}
+
     def __init__(
         self,
         model_dir: str | os.PathLike[str],
@@ -94,15 +107,18 @@ class VLLMBackend(GenerationBackend):
         max_input_tokens: int = 3072,
         max_new_tokens: int = 64,
         tensor_parallel_size: int = 1,
-        settings: VLLMSettings | None = None,
+        settings: VLLMSettings | Mapping[str, Any] | None = None,
         sampling_overrides: SamplingOverrides | None = None,
         logits_processors: list[type] | None = None,
-        constraints: ConstraintSettings | None = None,
+        constraints: ConstraintSettings | Mapping[str, Any] | None = None,
         show_progress: bool = False,
     ) -> None:
         from transformers import AutoTokenizer, GenerationConfig
 
-        settings = settings or VLLMSettings()
+        # Mappings are what options_from writes into a submission package's JSON.
+        settings = VLLMSettings.model_validate(settings or {})
+        if constraints is not None:
+            constraints = ConstraintSettings.model_validate(constraints)
         self.model_dir = str(model_dir)
         self.adapter_dir = None if adapter_dir is None else str(adapter_dir)
         self.batch_size = batch_size  # vLLM schedules its own batches (max_num_seqs); kept for the interface

@@ -9,32 +9,18 @@ metric names as ``evaluate`` runs, so the MLflow UI compares them side by side.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from shoplm import tracking
 from shoplm.evaluation import EvaluationResult, run_zero_shot
-from shoplm.inference.backends import GenerationBackend, create_backend
+from shoplm.inference.backends import GenerationBackend
 from shoplm.inference.generation import GenerationSettings
 from shoplm.shopbench.prompting.strategies import PromptPlan
 from shoplm.shopbench.records import Question
 from shoplm.shopbench.scoring import ScoreReport, score
 from shoplm.study.compare import comparison_row
-
-MODEL_FREE_BACKENDS = {"dummy", "echo"}
-
-
-def open_backend(evaluate: Any, model_dir: Callable[[], Path], adapter: Path | None = None) -> GenerationBackend:
-    """The backend of ``evaluate`` (the params section) as stage evaluate builds it; ``model_dir`` is
-    called only by a backend that loads a model (the model-free test doubles need none built)."""
-    kwargs: dict[str, Any] = {}
-    if evaluate.backend not in MODEL_FREE_BACKENDS:
-        kwargs = {"model_dir": model_dir(), "adapter_dir": adapter, "dtype": evaluate.dtype,
-                  "batch_size": evaluate.generation.batch_size,
-                  "max_input_tokens": evaluate.generation.max_input_tokens}
-    return create_backend(evaluate.backend, **kwargs)
 
 
 @dataclass(frozen=True)

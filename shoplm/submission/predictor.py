@@ -11,19 +11,36 @@ This module is vendored into every package, so it imports only what the predicto
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from shoplm.evaluation import run_zero_shot
-from shoplm.inference.backends import create_backend
+from shoplm.inference.backends import create_backend, get_backend_class
 from shoplm.inference.generation import GenerationSettings
 
 #: The package's settings file, beside ``user_config.py`` in ``models/``.
 CONFIG_NAME = "shoplm_package.json"
+#: What a package whose backend cannot be imported answers through.
+FALLBACK_BACKEND = "transformers"
 #: Backend options that name folders: written relative to the package root, resolved where it runs.
 PATH_OPTIONS = ("model_dir", "adapter_dir")
+
+
+def choose_backend(config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The package's backend and its options; the fallback's (transformers) where the backend needs a
+    package this machine lacks, e.g. a vLLM package checked on a machine without vLLM."""
+    name, options = config["backend"], dict(config["backend_options"])
+    needs = get_backend_class(name).requires
+    if needs and importlib.util.find_spec(needs) is None and config.get("fallback"):
+        fallback = config["fallback"]
+        print(f"shoplm: {needs} is not installed; answering through the {fallback['backend']} backend "
+              f"(same prompts and output caps, no constrained decoding)", file=sys.stderr)
+        return fallback["backend"], dict(fallback["backend_options"])
+    return name, options
 
 
 class SubmissionModel:
@@ -35,11 +52,12 @@ class SubmissionModel:
         root = config_file.resolve().parent.parent
         self.batch_size = int(config["batch_size"])
         self.settings = GenerationSettings.model_validate(config["generation"])
-        options = dict(config["backend_options"])
+        name, options = choose_backend(config)
         for key in PATH_OPTIONS:
             if options.get(key) is not None:
                 options[key] = str(root / options[key])
-        self.backend = create_backend(config["backend"], **options)
+        self.backend_name = name
+        self.backend = create_backend(name, **options)
 
     def get_batch_size(self) -> int:
         """Prompts per ``batch_predict`` call (the evaluator's contract: 1 to 16)."""

@@ -26,7 +26,7 @@ from typing import Any
 
 from shoplm.errors import UserError
 from shoplm.inference.generation import GenerationSettings
-from shoplm.submission.predictor import CONFIG_NAME
+from shoplm.submission.predictor import CONFIG_NAME, FALLBACK_BACKEND
 from shoplm.submission.requirements import pinned_requirements
 from shoplm.submission.tracks import Track
 from shoplm.submission.vendor import vendor
@@ -81,6 +81,9 @@ class PackageSpec:
     batch_size: int
     source: ModelSource | None = None  # None: a model-free backend (dummy, echo), for tests
     backend_options: dict[str, Any] = field(default_factory=dict)  # model_dir/adapter_dir are added here
+    # The transformers backend's options, for a package whose backend needs a package the machine may
+    # lack (vLLM): the predictor answers through transformers there instead of failing to import.
+    fallback_options: dict[str, Any] | None = None
     authors: list[str] = field(default_factory=list)
     description: str = ""
     pins: dict[str, str] = field(default_factory=dict)
@@ -101,14 +104,23 @@ def _copy_files(source: Path, target: Path) -> None:
             shutil.copy2(path, target / path.name)
 
 
-def _package_config(spec: PackageSpec) -> dict[str, Any]:
-    options = dict(spec.backend_options)
-    if spec.source is not None:
+def _with_folders(options: dict[str, Any], source: ModelSource | None) -> dict[str, Any]:
+    options = dict(options)
+    if source is not None:
         options["model_dir"] = f"models/{WEIGHTS_DIR}"
-        options["adapter_dir"] = f"models/{ADAPTER_DIR}" if spec.source.adapter else None
-    return {"backend": spec.backend, "backend_options": options, "batch_size": spec.batch_size,
-            "generation": spec.generation.model_dump(mode="json"), "track": spec.track.name,
-            "model": str(spec.source.folder) if spec.source else None, "shoplm_commit": spec.commit}
+        options["adapter_dir"] = f"models/{ADAPTER_DIR}" if source.adapter else None
+    return options
+
+
+def _package_config(spec: PackageSpec) -> dict[str, Any]:
+    config = {"backend": spec.backend, "backend_options": _with_folders(spec.backend_options, spec.source),
+              "batch_size": spec.batch_size, "generation": spec.generation.model_dump(mode="json"),
+              "track": spec.track.name, "model": str(spec.source.folder) if spec.source else None,
+              "shoplm_commit": spec.commit}
+    if spec.fallback_options is not None:
+        config["fallback"] = {"backend": FALLBACK_BACKEND,
+                              "backend_options": _with_folders(spec.fallback_options, spec.source)}
+    return config
 
 
 def write_package(out: Path, spec: PackageSpec) -> Path:
