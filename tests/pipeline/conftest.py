@@ -30,6 +30,9 @@ search:                    # 4 candidates (the two α=0 share the base's score):
     ensemble: {adapters: {v7: [1.0], v8: [0.0, 0.75]}, alpha: [0.0, 1.0]}
 synth:                     # no request, so no server: the stage reports on its (empty) cache. tests/synthesis
   budget: {max_requests: 0}  # runs it against a real vLLM server and a fault-injecting one
+sweep:                     # the second tiny model pre-trained 10 steps, not 80: 2 minutes less per session
+  models:
+    tiny-seed1: {tiny: {pretrain_steps: 10}}
 """
 
 
