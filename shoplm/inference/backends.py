@@ -125,6 +125,12 @@ def create_backend(name: str, **kwargs: Any) -> GenerationBackend:
     return get_backend_class(name)(**kwargs)
 
 
+def model_options(evaluate: Any) -> dict[str, Any]:
+    """The options every model-loading backend takes from the ``evaluate`` section."""
+    return {"dtype": evaluate.dtype, "batch_size": evaluate.generation.batch_size,
+            "max_input_tokens": evaluate.generation.max_input_tokens}
+
+
 def backend_options(evaluate: Any, name: str | None = None) -> dict[str, Any]:
     """The keywords every caller builds backend ``name`` (default ``evaluate.backend``) with: the evaluate
     stage, the studies and the submission package, so none of them drifts from the others."""

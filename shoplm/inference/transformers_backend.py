@@ -16,6 +16,7 @@ from shoplm.inference.backends import (
     GenerationBackend,
     GenerationRequest,
     encode_prompt,
+    model_options,
     plan_batches,
     register_backend,
     turn_stop_token_ids,
@@ -63,8 +64,7 @@ class TransformersBackend(GenerationBackend):
 
     @classmethod
     def options_from(cls, evaluate: Any) -> dict[str, Any]:
-        return {"dtype": evaluate.dtype, "batch_size": evaluate.generation.batch_size,
-                "max_input_tokens": evaluate.generation.max_input_tokens}
+        return model_options(evaluate)
 
     def __init__(
         self,

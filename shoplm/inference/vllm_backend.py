@@ -23,6 +23,7 @@ from shoplm.inference.backends import (
     GenerationBackend,
     GenerationRequest,
     encode_prompt,
+    model_options,
     register_backend,
     turn_stop_token_ids,
 )
@@ -88,11 +89,9 @@ class VLLMBackend(GenerationBackend):
 
     @classmethod
     def options_from(cls, evaluate: Any) -> dict[str, Any]:
-        """The transformers backend's options plus the engine settings, tensor parallelism, the largest
+        """Every model backend's options plus the engine settings, tensor parallelism, the largest
         per-type output cap (the engine's token budget) and the constraints."""
-        return {"dtype": evaluate.dtype, "batch_size": evaluate.generation.batch_size,
-                "max_input_tokens": evaluate.generation.max_input_tokens,
-                "settings": evaluate.vllm.model_dump(mode="json"),
+        return {**model_options(evaluate), "settings": evaluate.vllm.model_dump(mode="json"),
                 "tensor_parallel_size": evaluate.tensor_parallel_size,
                 "max_new_tokens": max(evaluate.generation.max_new_tokens.values()),
                 "constraints": evaluate.constraints.model_dump(mode="json")}

@@ -56,7 +56,6 @@ class SubmissionModel:
         for key in PATH_OPTIONS:
             if options.get(key) is not None:
                 options[key] = str(root / options[key])
-        self.backend_name = name
         self.backend = create_backend(name, **options)
 
     def get_batch_size(self) -> int:
