@@ -46,7 +46,8 @@ def load_bench_questions(mixture: str, examples: int) -> tuple[list, str]:
 
 
 def base_model(tmp: Path) -> tuple[Path, str]:
-    from shoplm.modeling import TinyModelSpec, build_tiny_base, resolve_stage_model
+    from shoplm.modeling import build_tiny_base, resolve_stage_model
+    from shoplm.params.base import TinyModelSpec
 
     try:
         return resolve_stage_model(REPO_ROOT / "models" / "base"), "models/base"
@@ -56,7 +57,7 @@ def base_model(tmp: Path) -> tuple[Path, str]:
 
 
 def run_mode(packing: bool, questions, base: Path, tmp: Path, args, micro_batch: int) -> dict:
-    from shoplm.training.settings import TrainHyperparameters
+    from shoplm.params.training import TrainHyperparameters
     from shoplm.training.sft import AdapterRun, train_adapter
 
     hp = TrainHyperparameters(
@@ -81,8 +82,8 @@ def main() -> None:
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
-    from shoplm.training.model import load_tokenizer
     from shoplm.training.examples import tokenize_questions
+    from shoplm.training.model import load_tokenizer
     from shoplm.training.packing import RowDataset
 
     with tempfile.TemporaryDirectory(prefix="bench_packing_") as folder:

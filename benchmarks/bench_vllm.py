@@ -80,7 +80,7 @@ def timed(backend, requests: list) -> tuple[float, list[str]]:
 def run_dtype(model_dir: Path, dtype: str, requests: list, args) -> dict:
     from shoplm.inference.transformers_backend import TransformersBackend
     from shoplm.inference.vllm_backend import VLLMBackend
-    from shoplm.inference.vllm_settings import VLLMSettings
+    from shoplm.params.serving import VLLMSettings
 
     rows: dict[str, dict[int, float]] = {}
     last: dict[str, list[str]] = {}

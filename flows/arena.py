@@ -18,11 +18,11 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
+from arena.runs import EXPERIMENT, OUT_DIR
 from flows.pipeline import _git_commit, run_stage
 from flows.plan import check_stage_names, matches
 from shoplm import tracking
 from shoplm.registry import UnknownNameError
-from shoplm.arena.runs import EXPERIMENT, OUT_DIR
 
 ARENA_DVCFILE = "arena/dvc.yaml"
 

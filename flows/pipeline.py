@@ -14,7 +14,7 @@ a params key or an evaluation set's path fails at once, in one line, with exit c
 A run's ``profile`` and ``eval_sets`` hold for that run only: they are written to ``params.yaml`` (the
 file DVC reads) while its stages run, and the user's file is given back byte-identical on every exit
 path, success or failure. Runs take a lock on ``params.yaml`` for their whole duration, so concurrent
-runs (a served deployment triggered twice) queue instead of racing (``shoplm.params_lock``). To switch
+runs (a served deployment triggered twice) queue instead of racing (``shoplm.params.lock``). To switch
 the params for good: ``shoplm profile use NAME``.
 
 When a stage fails, the parent run is tagged with every stage's outcome, ``failed_stage`` and ``error``
@@ -37,11 +37,10 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from flows.plan import plan_run
-from flows.summary import (comparison_metrics, eval_set_dirs, print_summary, search_grids, search_table,
-                           side_by_side)
+from flows.summary import comparison_metrics, eval_set_dirs, print_summary, search_grids, search_table, side_by_side
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, ParamsError
-from shoplm.params_lock import params_lock, run_params
+from shoplm.params.loader import PARAMS_FILE, ParamsError
+from shoplm.params.lock import params_lock, run_params
 from shoplm.registry import UnknownNameError
 
 EXIT_USER_ERROR = 2  # tasks/_runner.py: a user's mistake, reported in one line

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shoplm import profiles
-from shoplm.config import PARAMS_FILE, ParamsError
+from shoplm.params import profiles
+from shoplm.params.loader import PARAMS_FILE, ParamsError
 from shoplm.registry import UnknownNameError
 
 
@@ -59,7 +59,7 @@ def run_params(root: Path, profile: str | None, eval_sets: dict[str, str] | None
         return params_file.read_text(encoding="utf-8"), str(PARAMS_FILE)
     label = profile or str(PARAMS_FILE)
     header = (f"Parameters of one pipeline run: {' + '.join(resolved.layers)}.\n"
-              "params.yaml is given back, byte-identical, when the run ends (shoplm.params_lock).")
+              "params.yaml is given back, byte-identical, when the run ends (shoplm.params.lock).")
     return resolved.render(header), label
 
 

@@ -11,7 +11,7 @@ The served process runs each scheduled or triggered flow run in this working cop
 an unchanged stage a no-op and only what changed (new data, new params) is recomputed. A run's
 ``profile`` and ``eval_sets`` hold for that run only (params.yaml is given back byte-identical when it
 ends), and runs that overlap queue on the lock of params.yaml instead of racing on it: see
-``flows.pipeline`` and ``shoplm.params_lock``.
+``flows.pipeline`` and ``shoplm.params.lock``.
 
 This is the one-process way. To run on a work pool instead (a worker per machine, runs queued by the
 pool's concurrency limit, the same deployments on Kubernetes or Docker), deploy ``prefect.yaml``:

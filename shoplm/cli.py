@@ -107,8 +107,8 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_profile(args: argparse.Namespace) -> int:
-    from shoplm import profiles
-    from shoplm.config import ParamsError
+    from shoplm.params import profiles
+    from shoplm.params.loader import ParamsError
 
     try:
         if args.action == "list":

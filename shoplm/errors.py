@@ -8,7 +8,7 @@ catches those goes on working.
 
 from __future__ import annotations
 
-KEYED_PROBLEMS = "shoplm_keyed_problems"  # pydantic error type of keyed_problems, read by shoplm.config
+KEYED_PROBLEMS = "shoplm_keyed_problems"  # pydantic error type of keyed_problems, read by shoplm.params.loader
 
 
 class UserError(Exception):
@@ -18,7 +18,7 @@ class UserError(Exception):
 def keyed_problems(problems: list[tuple[tuple[str, ...], str]]) -> Exception:
     """A pydantic error for a model validator that finds problems at other keys than its own.
 
-    Each problem is (key path below the validated model, message); ``shoplm.config`` reports one line
+    Each problem is (key path below the validated model, message); ``shoplm.params.loader`` reports one line
     per problem with the file line of its key, where a plain ValueError would only name the model.
     """
     from pydantic_core import PydanticCustomError

@@ -16,12 +16,8 @@ from typing import Any
 
 from shoplm.inference.backends import GenerationBackend
 from shoplm.inference.budget import TimeBudget
-from shoplm.inference.generation import (
-    GenerationSettings,
-    build_requests,
-    postprocess_prediction,
-    question_field,
-)
+from shoplm.inference.generation import build_requests, postprocess_prediction, question_field
+from shoplm.params.generation import GenerationSettings
 from shoplm.shopbench.prompting.strategies import PromptPlan
 
 

@@ -52,14 +52,24 @@ class Registry(Generic[T]):
     and ``--help`` list entries the way the domain does; error messages list the names sorted.
 
     ``loader`` (optional) imports the modules whose entries register themselves on import, so a
-    registry whose entries pull in heavy libraries (torch, vLLM) stays cheap until it is first read.
+    registry whose entries pull in heavy libraries (torch, vLLM, pandas) stays cheap until it is first read.
+
+    ``names`` (optional, with a loader): the lazy name list, every name the loader will register, in
+    order. Checking a name (``check``, ``in``, ``names``, ``validated``) then reads the list and imports
+    nothing, so the params schemas validate ``evaluate.backend`` or a mixture's builders without
+    importing vLLM or pandas; ``get`` loads. A load that leaves a listed name unregistered fails, and
+    ``unlisted()`` names what the implementations register beyond the list (a test keeps it empty).
     """
 
-    def __init__(self, kind: str, loader: Callable[[], None] | None = None) -> None:
+    def __init__(self, kind: str, loader: Callable[[], None] | None = None,
+                 names: Iterable[str] | None = None) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
         self._docs: dict[str, str] = {}
         self._loader = loader
+        self._declared: tuple[str, ...] | None = None if names is None else tuple(names)
+        if self._declared is not None and loader is None:
+            raise ValueError(f"{kind}: a lazy name list needs the loader that registers the names")
 
     # ------------------------------------------------------------------ filling
 
@@ -92,6 +102,22 @@ class Registry(Generic[T]):
         if self._loader is not None:
             loader, self._loader = self._loader, None
             loader()
+            missing = [name for name in self._declared or () if name not in self._items]
+            if missing:
+                raise ValueError(f"{self.kind}: listed but never registered: {', '.join(missing)}")
+
+    def unlisted(self) -> list[str]:
+        """Registered names missing from the lazy name list (loads the registry)."""
+        self._load()
+        return [name for name in self._items if self._declared is not None and name not in self._declared]
+
+    @property
+    def _known(self) -> Iterable[str]:
+        """The names, without loading when the registry has a lazy name list."""
+        if self._declared is not None and self._loader is not None:
+            return self._declared
+        self._load()
+        return self._items
 
     def get(self, name: str) -> T:
         self._load()
@@ -101,22 +127,25 @@ class Registry(Generic[T]):
             raise UnknownNameError(self.kind, name, self._items) from None
 
     def check(self, name: str) -> str:
-        """``name`` itself when registered; else ``UnknownNameError``."""
-        self.get(name)
+        """``name`` itself when registered (or listed, before loading); else ``UnknownNameError``."""
+        known = self._known
+        if name not in known:
+            raise UnknownNameError(self.kind, name, known)
         return name
 
     def names(self) -> list[str]:
-        self._load()
-        return list(self._items)
+        return list(self._known)
 
     def items(self) -> list[tuple[str, T]]:
+        self._load()
         return [(name, self._items[name]) for name in self.names()]
 
     def values(self) -> list[T]:
-        return [self._items[name] for name in self.names()]
+        return [item for _, item in self.items()]
 
     def describe(self) -> dict[str, str]:
         """Name → one-line description (for --help, docs and MLflow params)."""
+        self._load()
         return {name: self._docs[name] for name in self.names()}
 
     def help(self) -> str:
@@ -125,15 +154,13 @@ class Registry(Generic[T]):
         return "\n".join(f"  {name:<{width}}  {doc}".rstrip() for name, doc in self.describe().items())
 
     def __contains__(self, name: object) -> bool:
-        self._load()
-        return name in self._items
+        return name in self._known
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
 
     def __len__(self) -> int:
-        self._load()
-        return len(self._items)
+        return len(self.names())
 
     def __getitem__(self, name: str) -> T:
         return self.get(name)
@@ -146,7 +173,7 @@ class Registry(Generic[T]):
     def validated(self) -> Any:
         """A pydantic type for a field that names an entry: ``backend: BACKENDS.validated() = "x"``.
 
-        An unknown name then fails when params load, with the file, line and key (``shoplm.config``)
+        An unknown name then fails when params load, with the file, line and key (``shoplm.params.loader``)
         and this registry's list of known names.
         """
         return Annotated[str, AfterValidator(self._validate)]

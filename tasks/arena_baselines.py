@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from shoplm.arena.outputs import write_probabilities
-from shoplm.arena.registry import ARENA_MODELS
-from shoplm.arena.runs import OUT_DIR, arena_run, load_split, log_scores, write_metrics
-from shoplm.arena.settings import ARENA_PARAMS, load_arena_section
+from arena.outputs import write_probabilities
+from arena.registry import ARENA_MODELS
+from arena.runs import OUT_DIR, arena_run, load_split, log_scores, write_metrics
+from arena.settings import ARENA_PARAMS, load_arena_section
 from tasks._runner import run
 
 

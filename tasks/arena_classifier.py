@@ -15,11 +15,11 @@ import argparse
 import time
 from pathlib import Path
 
-from shoplm.arena.outputs import write_probabilities
-from shoplm.arena.registry import ARENA_MODELS
-from shoplm.arena.runs import OUT_DIR, arena_run, load_split, log_scores, write_metrics
-from shoplm.arena.settings import ARENA_PARAMS, load_arena_section
-from shoplm.config import ParamsError
+from arena.outputs import write_probabilities
+from arena.registry import ARENA_MODELS
+from arena.runs import OUT_DIR, arena_run, load_split, log_scores, write_metrics
+from arena.settings import ARENA_PARAMS, load_arena_section
+from shoplm.params.loader import ParamsError
 from tasks._runner import run
 
 

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from shoplm.arena.folds import grouped_folds
-from shoplm.arena.metrics import scores
-from shoplm.arena.outputs import read_probabilities, reliability_diagram, write_probabilities, write_submission
-from shoplm.arena.postprocess import CALIBRATORS, blend, clip, cross_fitted, fit_ensemble_weights
-from shoplm.arena.runs import OUT_DIR, arena_run, load_split, log_scores, write_metrics
-from shoplm.arena.settings import ARENA_PARAMS, load_arena_section
-from shoplm.config import ParamsError
+from arena.folds import grouped_folds
+from arena.metrics import scores
+from arena.outputs import read_probabilities, reliability_diagram, write_probabilities, write_submission
+from arena.postprocess import CALIBRATORS, blend, clip, cross_fitted, fit_ensemble_weights
+from arena.runs import OUT_DIR, arena_run, load_split, log_scores, write_metrics
+from arena.settings import ARENA_PARAMS, load_arena_section
+from shoplm.params.loader import ParamsError
 from tasks._runner import run
 
 

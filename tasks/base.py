@@ -24,10 +24,12 @@ import time
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, BaseSection, ParamsError, base_model_misfits, load_section
 from shoplm.modeling import BASE_RECORD_FILE, build_tiny_base, record_base_model, resolve_stage_model
-from shoplm.modeling.fit import ModelShape
+from shoplm.modeling.fit import ModelShape, base_model_misfits
 from shoplm.modeling.gguf import CONVERSION_RECORD_FILE, GGUFConversionError, convert_gguf, is_gguf_source
+from shoplm.params.base import BaseSection, ServingParallelism
+from shoplm.params.loader import PARAMS_FILE, ParamsError, load_section
+from shoplm.params.quantization import QuantizeSection
 from tasks._runner import run
 
 OUT_DIR = Path("models/base")
@@ -47,8 +49,9 @@ def _numbers(summary: dict, prefix: str = "") -> dict[str, float]:
 def check_fit(model_dir: Path, model: str, params_path: Path) -> None:
     """The model's config against the tensor-parallel and group-size settings; a misfit is a params error."""
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    problems = base_model_misfits(ModelShape.from_config(config), model, load_section("evaluate", params_path),
-                                  load_section("quantize", params_path))
+    serving = load_section(ServingParallelism, params_path, name="evaluate")
+    problems = base_model_misfits(ModelShape.from_config(config), model, serving.tensor_parallel_size,
+                                  load_section(QuantizeSection, params_path))
     if problems:
         raise ParamsError("\n".join(f"{params_path}: {'.'.join(key)}: {message}" for key, message in problems))
 
@@ -60,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv)
 
-    section: BaseSection = load_section("base", args.params)
-    tensor_parallel = load_section("evaluate", args.params).tensor_parallel_size
+    section: BaseSection = load_section(BaseSection, args.params)
+    tensor_parallel = load_section(ServingParallelism, args.params, name="evaluate").tensor_parallel_size
     # DVC removes a stage's outputs before running it; clear leftovers when run by hand too, so the
     # folder never mixes a tiny model with a record of a real one.
     shutil.rmtree(args.out, ignore_errors=True)

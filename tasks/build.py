@@ -16,13 +16,12 @@ import argparse
 import sys
 from pathlib import Path
 
-
 from shoplm import tracking
 from shoplm.builders.frames import load_frames
 from shoplm.builders.mixtures import build_mixture, write_mixture
 from shoplm.builders.registry import BUILDERS, SYNTHETIC_FRAME, get_builder
-from shoplm.builders.settings import BuildSettings
-from shoplm.config import PARAMS_FILE, load_section
+from shoplm.params.build import BuildSettings
+from shoplm.params.loader import PARAMS_FILE, load_section
 from shoplm.registry import UnknownNameError
 from shoplm.shopbench.records import Question, load_questions
 from shoplm.synthesis.outputs import synthetic_frame
@@ -35,7 +34,7 @@ SYNTHETIC_DIR = Path("data/synthetic")
 
 
 def load_settings(path: Path) -> BuildSettings:
-    return load_section("build", path)
+    return load_section(BuildSettings, path)
 
 
 def load_eval_questions(folder: Path) -> tuple[list[Question], list[Path]]:

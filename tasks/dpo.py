@@ -25,13 +25,19 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, load_section
 from shoplm.modeling import resolve_stage_model
+from shoplm.params.loader import PARAMS_FILE, load_section
+from shoplm.params.training import DPOSection, select_adapter
 from shoplm.training.dpo import DPORun, train_dpo
-from shoplm.training.layout import (ADAPTERS_DIR, BASE_DIR, CHECKPOINTS_DIR, DPO_SUFFIX, mixture_questions,
-                                    write_run_metrics)
+from shoplm.training.layout import (
+    ADAPTERS_DIR,
+    BASE_DIR,
+    CHECKPOINTS_DIR,
+    DPO_SUFFIX,
+    mixture_questions,
+    write_run_metrics,
+)
 from shoplm.training.model import is_main_process
-from shoplm.training.settings import DPOSection, select_adapter
 from tasks._runner import run
 
 
@@ -43,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
-    section: DPOSection = load_section("dpo", args.params)
+    section: DPOSection = load_section(DPOSection, args.params)
     spec = select_adapter(section.adapters, args.adapter, "dpo")
     hp = spec.hyperparameters(section.defaults)
     sft_dir = ADAPTERS_DIR / args.adapter

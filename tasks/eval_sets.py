@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, load_eval_sets
+from shoplm.params.loader import PARAMS_FILE, load_eval_sets
 from shoplm.registry import UnknownNameError
 from shoplm.shopbench.records import TRACK_SHORT_NAMES, RecordError, load_questions, write_questions
 from tasks._runner import run

@@ -28,13 +28,14 @@ import tempfile
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, EvaluateSection, load_section
 from shoplm.evaluation import run_zero_shot
-from shoplm.shopbench.constraint_ablation import compare_reports
 from shoplm.inference.backends import BACKENDS, open_backend
-from shoplm.inference.constraints import ConstraintSettings
 from shoplm.inference.budget import TimeBudget
 from shoplm.modeling import resolve_stage_model
+from shoplm.params.evaluate import EvaluateSection
+from shoplm.params.loader import PARAMS_FILE, load_section
+from shoplm.params.serving import ConstraintSettings
+from shoplm.shopbench.constraint_ablation import compare_reports
 from shoplm.shopbench.predictions import write_predictions
 from shoplm.shopbench.records import load_questions
 from shoplm.shopbench.report import format_table
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     args = parser.parse_args(argv)
 
-    section: EvaluateSection = load_section("evaluate", args.params)  # an unknown backend fails here
+    section: EvaluateSection = load_section(EvaluateSection, args.params)  # an unknown backend fails here
     questions = load_questions(EVAL_DIR / f"{args.set}.jsonl")[: section.limit]
     if args.adapter and args.model:
         parser.error("give --adapter or --model, not both")

@@ -18,8 +18,8 @@ from tqdm import tqdm
 
 from shoplm import tracking
 from shoplm.builders.frames import save_frames
-from shoplm.builders.settings import IngestSettings
-from shoplm.config import PARAMS_FILE, load_section
+from shoplm.params.ingest import IngestSettings
+from shoplm.params.loader import PARAMS_FILE, load_section
 from shoplm.sources import SOURCES, read_source, sample_path
 from tasks._runner import run
 
@@ -29,7 +29,7 @@ MAX_ERRORS_REPORTED = 5
 
 
 def load_settings(path: Path) -> IngestSettings:
-    return load_section("ingest", path)
+    return load_section(IngestSettings, path)
 
 
 def shown(path: str | Path) -> str:

@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, ParamsError, load_section
 from shoplm.merging import MERGE_METHODS, folder_size_bytes, merge_to_folder
-from shoplm.merging.settings import MergeSection
 from shoplm.merging.workspace import adapter_folders
 from shoplm.modeling import resolve_stage_model
+from shoplm.params.loader import PARAMS_FILE, ParamsError, load_section
+from shoplm.params.merging import MergeSection
 from tasks._runner import run
 
 BASE_DIR = Path("models/base")
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     args = parser.parse_args(argv)
 
-    section: MergeSection = load_section("merge", args.params)
+    section: MergeSection = load_section(MergeSection, args.params)
     if args.name not in section.specs:
         known = ", ".join(sorted(section.specs)) or "none"
         raise ParamsError(f"{args.params}: merge.specs: no spec {args.name!r} (defined: {known})")

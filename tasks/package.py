@@ -23,9 +23,11 @@ import subprocess
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, EvaluateSection, load_eval_sets, load_section
 from shoplm.inference.backends import backend_options, get_backend_class, open_backend
 from shoplm.modeling import resolve_stage_model
+from shoplm.params.evaluate import EvaluateSection
+from shoplm.params.loader import PARAMS_FILE, load_eval_sets, load_section
+from shoplm.params.release import PackageSection
 from shoplm.registry import UnknownNameError
 from shoplm.shopbench.predictions import load_predictions, write_predictions
 from shoplm.shopbench.records import load_questions
@@ -33,10 +35,16 @@ from shoplm.shopbench.report import format_table
 from shoplm.submission.check import check_submission
 from shoplm.submission.predictor import FALLBACK_BACKEND
 from shoplm.submission.report import check_metrics, format_check
-from shoplm.submission.settings import PackageSection
 from shoplm.submission.tracks import SUBMISSION_TRACKS
-from shoplm.submission.writer import BASE_DIR, ModelSource, PackageSpec, package_size_mb, resolve_model, \
-    write_package, write_readme
+from shoplm.submission.writer import (
+    BASE_DIR,
+    ModelSource,
+    PackageSpec,
+    package_size_mb,
+    resolve_model,
+    write_package,
+    write_readme,
+)
 from tasks._runner import run
 
 EVAL_DIR = Path("data/eval")
@@ -71,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     args = parser.parse_args(argv)
 
-    section: PackageSection = load_section("package", args.params)
-    evaluate: EvaluateSection = load_section("evaluate", args.params)
+    section: PackageSection = load_section(PackageSection, args.params)
+    evaluate: EvaluateSection = load_section(EvaluateSection, args.params)
     if args.track not in section.tracks:
         raise UnknownNameError("package.tracks entry", args.track, section.tracks)
     entry = section.tracks[args.track]

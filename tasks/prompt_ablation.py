@@ -19,13 +19,14 @@ import json
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, EvaluateSection, PromptAblationSection, load_section
-from shoplm.inference.backends import BACKENDS
+from shoplm.inference.backends import BACKENDS, open_backend
 from shoplm.modeling import resolve_stage_model
+from shoplm.params.evaluate import EvaluateSection
+from shoplm.params.loader import PARAMS_FILE, load_section
+from shoplm.params.studies import PromptAblationSection
 from shoplm.shopbench.prompting.strategies import STRATEGIES, PromptPlan
 from shoplm.shopbench.records import load_questions
 from shoplm.study.compare import comparison_chart, comparison_metrics, format_comparison
-from shoplm.inference.backends import open_backend
 from shoplm.study.run import evaluate_variant, tag_best
 from tasks._runner import run
 
@@ -43,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     args = parser.parse_args(argv)
 
-    section: PromptAblationSection = load_section("prompt_ablation", args.params)
-    evaluate: EvaluateSection = load_section("evaluate", args.params)
+    section: PromptAblationSection = load_section(PromptAblationSection, args.params)
+    evaluate: EvaluateSection = load_section(EvaluateSection, args.params)
     questions = load_questions(EVAL_DIR / f"{section.eval_set}.jsonl")[: section.limit]
     adapter = ADAPTERS_DIR / section.adapter if section.adapter else None
     if adapter is not None and not adapter.is_dir():

@@ -22,10 +22,11 @@ import tempfile
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, EvaluateSection, load_section
+from shoplm.params.evaluate import EvaluateSection
+from shoplm.params.loader import PARAMS_FILE, load_section
+from shoplm.params.quantization import QuantizeSection
 from shoplm.quantization import QUANTIZERS
 from shoplm.quantization.run import quantize_folder
-from shoplm.quantization.settings import QuantizeSection
 from shoplm.shopbench.records import TRACK_SHORT_NAMES, load_questions
 from tasks._runner import run
 
@@ -70,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     args = parser.parse_args(argv)
 
-    section: QuantizeSection = load_section("quantize", args.params)
-    evaluate: EvaluateSection = load_section("evaluate", args.params)
+    section: QuantizeSection = load_section(QuantizeSection, args.params)
+    evaluate: EvaluateSection = load_section(EvaluateSection, args.params)
     source = MERGED_DIR / section.model
     if not (source / "config.json").is_file():
         raise FileNotFoundError(f"{source}: no merged model {section.model!r} (quantize.model); run "

@@ -22,9 +22,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, RegisterSection, load_section
 from shoplm.model_registry import describe_scores, promote_if_better, register_folder, score_tags
-from shoplm.quantization.settings import QuantizeSection
+from shoplm.params.loader import PARAMS_FILE, load_section
+from shoplm.params.quantization import QuantizeSection
+from shoplm.params.release import RegisterSection
 from tasks._runner import run
 
 QUANTIZED_DIR = Path("models/quantized")
@@ -38,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     args = parser.parse_args(argv)
 
-    section: RegisterSection = load_section("register_model", args.params)
-    quantize: QuantizeSection = load_section("quantize", args.params)
+    section: RegisterSection = load_section(RegisterSection, args.params)
+    quantize: QuantizeSection = load_section(QuantizeSection, args.params)
     model_dir = QUANTIZED_DIR / quantize.model
     metrics_file = QUANTIZE_REPORTS_DIR / quantize.model / "metrics.json"
     for needed in (model_dir / "config.json", metrics_file):

@@ -27,7 +27,6 @@ import json
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, EvaluateSection, ParamsError, load_section
 from shoplm.merging import MergeWorkspace
 from shoplm.merging.scoring import QuestionScorer
 from shoplm.merging.search import (
@@ -39,10 +38,11 @@ from shoplm.merging.search import (
     run_search,
     split_questions,
 )
-from shoplm.merging.settings import MergeGrid, SearchSection
-from shoplm.merging.spec import MergeSpec
 from shoplm.merging.workspace import adapter_folders
 from shoplm.modeling import resolve_stage_model
+from shoplm.params.evaluate import EvaluateSection
+from shoplm.params.loader import PARAMS_FILE, ParamsError, load_section
+from shoplm.params.merging import MergeGrid, MergeSpec, SearchSection
 from shoplm.shopbench.records import TRACK_SHORT_NAMES, load_questions, write_questions
 from tasks._runner import run
 
@@ -97,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
-    section: SearchSection = load_section("search", args.params)
-    evaluate: EvaluateSection = load_section("evaluate", args.params)
+    section: SearchSection = load_section(SearchSection, args.params)
+    evaluate: EvaluateSection = load_section(EvaluateSection, args.params)
     if args.grid not in section.grids:
         known = ", ".join(sorted(section.grids)) or "none"
         raise ParamsError(f"{args.params}: search.grids: no grid {args.grid!r} (defined: {known})")

@@ -20,14 +20,15 @@ import json
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, EvaluateSection, ParamsError, SweepSection, load_section
-from shoplm.inference.backends import BACKENDS
+from shoplm.inference.backends import BACKENDS, open_backend
+from shoplm.params.evaluate import EvaluateSection
+from shoplm.params.loader import PARAMS_FILE, ParamsError, load_section
+from shoplm.params.studies import SweepSection
 from shoplm.shopbench.prompting.strategies import PromptPlan
 from shoplm.shopbench.records import load_questions
 from shoplm.study.compare import comparison_chart, comparison_metrics, format_comparison
 from shoplm.study.correlation import correlate, format_correlations
 from shoplm.study.models import model_folder
-from shoplm.inference.backends import open_backend
 from shoplm.study.run import evaluate_variant, tag_best
 from tasks._runner import run
 
@@ -45,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     args = parser.parse_args(argv)
 
-    section: SweepSection = load_section("sweep", args.params)
-    evaluate: EvaluateSection = load_section("evaluate", args.params)
+    section: SweepSection = load_section(SweepSection, args.params)
+    evaluate: EvaluateSection = load_section(EvaluateSection, args.params)
     if not section.models:
         raise ParamsError(f"{args.params}: sweep.models: no model to sweep")
     names = args.only or list(section.models)

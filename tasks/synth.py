@@ -26,8 +26,10 @@ from pathlib import Path
 from shoplm import tracking
 from shoplm.builders.frames import load_frames
 from shoplm.builders.registry import BUILDERS, get_builder
-from shoplm.config import PARAMS_FILE, load_eval_sets, load_section
 from shoplm.errors import UserError
+from shoplm.params.build import BuildSettings
+from shoplm.params.loader import PARAMS_FILE, load_eval_sets, load_section
+from shoplm.params.synthesis import SynthSection
 from shoplm.shopbench.records import load_questions
 from shoplm.synthesis.cache import ResponseCache
 from shoplm.synthesis.client import ChatClient
@@ -35,7 +37,6 @@ from shoplm.synthesis.ledger import Ledger
 from shoplm.synthesis.outputs import write_questions_with_rows
 from shoplm.synthesis.runner import plan, synthesize
 from shoplm.synthesis.server import vllm_server
-from shoplm.synthesis.settings import SynthSection
 from shoplm.synthesis.validate import REASONS
 from tasks._runner import run
 
@@ -81,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     # server is stopped and every reply received so far stays in the cache.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    settings: SynthSection = load_section("synth", args.params)
-    decontam = load_section("build", args.params).decontamination
+    settings: SynthSection = load_section(SynthSection, args.params)
+    decontam = load_section(BuildSettings, args.params).decontamination
     needed = sorted({frame for name in settings.rows for frame in get_builder(name).frames})
     frames = load_frames(args.frames, needed)
     eval_files = sorted(args.eval_dir.glob("*.jsonl")) if args.eval_dir.is_dir() else []

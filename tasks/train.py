@@ -47,11 +47,11 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.config import PARAMS_FILE, load_section
 from shoplm.modeling import resolve_stage_model
+from shoplm.params.loader import PARAMS_FILE, load_section
+from shoplm.params.training import TrainSection, select_adapter
 from shoplm.training.layout import ADAPTERS_DIR, BASE_DIR, CHECKPOINTS_DIR, mixture_questions, write_run_metrics
 from shoplm.training.model import is_main_process
-from shoplm.training.settings import TrainSection, select_adapter
 from shoplm.training.sft import AdapterRun, train_adapter
 from tasks._runner import run
 
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (logs only)")
     args = parser.parse_args(argv)
 
-    section: TrainSection = load_section("train", args.params)
+    section: TrainSection = load_section(TrainSection, args.params)
     spec = select_adapter(section.adapters, args.adapter, "train")
     hp = spec.hyperparameters(section.defaults)
     questions = mixture_questions(spec.mixture)

@@ -52,7 +52,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def tiny_base_spec():
     """The default ``TinyModelSpec`` with fewer pre-training steps."""
-    from shoplm.modeling import TinyModelSpec
+    from shoplm.params.base import TinyModelSpec
 
     return TinyModelSpec(pretrain_steps=FIXTURE_PRETRAIN_STEPS)
 

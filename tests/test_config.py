@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shoplm.config import ParamsError, load_params, load_section
-from shoplm.profiles import available, check, params_header, read_layer, resolve, show, use_profile
+from shoplm.params.file import load_params, load_section
+from shoplm.params.loader import ParamsError
+from shoplm.params.profiles import available, check, params_header, read_layer, resolve, show, use_profile
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = REPO / "profiles"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shoplm.config import ParamsError
+from shoplm.params.loader import ParamsError
 from tasks import evaluate
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shoplm.config import ParamsError, load_section
 from shoplm.model_registry import ModelReferenceError, describe_scores, parse_reference, score_tags
+from shoplm.params.file import load_section
+from shoplm.params.loader import ParamsError
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from shoplm.params_lock import params_lock, run_params, saved_path
+from shoplm.params.lock import params_lock, run_params, saved_path
 
 USER_TEXT = "# my notes  \neval_sets: {sample: data/sample.jsonl}   # trailing spaces kept\n"
 
@@ -42,7 +42,7 @@ def _child(target, hold_s):
     code = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from shoplm.params_lock import params_lock, run_params
+        from shoplm.params.lock import params_lock, run_params
         target = Path({str(target)!r})
         with params_lock(target), run_params("run: child\\n", target):
             print("holding", flush=True)

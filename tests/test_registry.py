@@ -73,3 +73,23 @@ def test_describe_uses_the_first_docstring_line_of_registered_functions():
 
     assert reg.describe() == {"shout": "Upper-case the text."}
     assert reg.help() == "  shout  Upper-case the text."
+
+
+def test_a_lazy_name_list_answers_checks_without_loading_and_catches_drift() -> None:
+    loads: list[str] = []
+
+    def load() -> None:
+        loads.append("loaded")
+        lazy.add("fast", 1)
+        lazy.add("slow", 2)
+
+    lazy: Registry[int] = Registry("engine", loader=load, names=["fast", "slow"])
+    assert lazy.check("slow") == "slow" and "fast" in lazy and lazy.names() == ["fast", "slow"]
+    with pytest.raises(UnknownNameError, match="Did you mean 'slow'"):
+        lazy.check("slwo")
+    assert loads == []  # names came from the list
+    assert lazy.get("fast") == 1 and loads == ["loaded"]
+
+    forgetful: Registry[int] = Registry("engine", loader=lambda: forgetful.add("fast", 1), names=["fast", "slow"])
+    with pytest.raises(ValueError, match="listed but never registered: slow"):
+        forgetful.get("fast")

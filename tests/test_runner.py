@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shoplm.config import ParamsError
+from shoplm.params.loader import ParamsError
 from shoplm.registry import UnknownNameError
 from shoplm.shopbench.jsonl import RecordError
 from tasks._runner import run

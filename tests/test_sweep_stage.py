@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shoplm.config import ParamsError
+from shoplm.params.loader import ParamsError
 from shoplm.shopbench.records import load_questions, write_questions
 from tasks import sweep
 

@@ -1,6 +1,7 @@
 """Training-question builders (seed 003 Table 7), decontamination and training mixtures.
 
-Importing this package imports every builder module, so :data:`BUILDERS` lists every Table 7 row:
+:data:`BUILDERS` lists every Table 7 row by name without importing a builder (its lazy name list);
+reading a builder imports every builder module:
 
 =====================  ==============================================================================
 module                 rows
@@ -16,27 +17,14 @@ module                 rows
 
 Around them: :mod:`~shoplm.builders.frames` (source frames between the ``ingest`` and ``build``
 stages), :mod:`~shoplm.builders.decontam` (drop training questions that overlap evaluation
-questions), :mod:`~shoplm.builders.mixtures` (named mixtures such as the seed's v7, v8, v7b, v9b) and
-:mod:`~shoplm.builders.settings` (the ``ingest`` and ``build`` params sections).
+questions), :mod:`~shoplm.builders.mixtures` (named mixtures such as the seed's v7, v8, v7b, v9b).
+Their params sections, ``ingest`` and ``build``, are in :mod:`shoplm.params.build`. Names are exported
+lazily (``shoplm.lazy``).
 """
 
-from shoplm.builders import amazon_m2, ecinstruct, esci, esci_choice, general, llm_rows, reviews  # noqa: F401
-from shoplm.builders.registry import (
-    BUILDERS,
-    BuildContext,
-    BuilderSpec,
-    LLMRequest,
-    get_builder,
-    register,
-    register_llm,
-)
+from shoplm.lazy import lazy_getattr
 
-__all__ = [
-    "BUILDERS",
-    "BuildContext",
-    "BuilderSpec",
-    "LLMRequest",
-    "get_builder",
-    "register",
-    "register_llm",
-]
+_EXPORTS = {name: "registry" for name in ("BUILDERS", "BuildContext", "BuilderSpec", "LLMRequest", "get_builder",
+                                          "register", "register_llm")}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -45,7 +45,7 @@ from typing import Any
 from tqdm import tqdm
 
 from shoplm.builders.registry import BUILDERS
-from shoplm.builders.settings import DecontamSettings
+from shoplm.params.build import DecontamSettings
 from shoplm.shopbench.records import Question
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f"

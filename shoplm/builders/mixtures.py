@@ -1,6 +1,6 @@
 """Named training mixtures (the seed's adapters v7, v8, v7b, v9b): build, decontaminate, shuffle, write.
 
-A :class:`~shoplm.builders.settings.MixtureSpec` gives rows per builder and a seed. Each builder runs
+A :class:`~shoplm.params.build.MixtureSpec` gives rows per builder and a seed. Each builder runs
 with its own RNG, seeded from (seed, builder name), so adding or resizing one builder leaves the
 others' questions unchanged. A builder that yields fewer rows than requested (small samples) is not an
 error: the shortfall is recorded in the manifest. The same spec on the same frames and evaluation
@@ -38,7 +38,7 @@ from tqdm import tqdm
 
 from shoplm.builders.decontam import DecontamResult, decontaminate
 from shoplm.builders.registry import BuildContext, get_builder
-from shoplm.builders.settings import DecontamSettings, MixtureSpec
+from shoplm.params.build import DecontamSettings, MixtureSpec
 from shoplm.shopbench.answers import render_gold
 from shoplm.shopbench.records import TRACK_SHORT_NAMES, Question, write_questions
 from shoplm.shopbench.tasktype_report import classifier_report, confusion_markdown

@@ -17,11 +17,13 @@ import random
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from shoplm.registry import Registry, UnknownNameError
 from shoplm.shopbench.records import METRICS, TASK_TYPES, TRACKS, Question
+
+if TYPE_CHECKING:  # the frames are pandas; importing this module (to check a name) must not import it
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,33 @@ class BuilderSpec:
         return (SYNTHETIC_FRAME,) if self.needs_llm else self.frames
 
 
-BUILDERS: Registry[BuilderSpec] = Registry("builder")
+#: The lazy name list: builder module → the rows it registers, in order. Params name builders in
+#: ``build.mixtures`` and ``synth.rows``; checking those names reads this, not the builders (pandas).
+BUILDER_MODULES: dict[str, tuple[str, ...]] = {
+    "amazon_m2": ("m2-title-translation", "m2-description-match-mc", "m2-session-previous-clicks"),
+    "ecinstruct": ("ecinstruct-answerability-mc", "ecinstruct-product-matching-mc", "ecinstruct-substitute-mc",
+                   "ecinstruct-sentiment-mc", "ecinstruct-sentiment-ranking"),
+    "esci": ("esci-query-ranking", "esci-product-query-ranking", "esci-pair-ranking", "esci-exact-retrieval",
+             "esci-bullet-retrieval"),
+    "esci_choice": ("esci-multilingual-query-mc", "esci-query-product-mc", "esci-brand-mc", "esci-relation-mc"),
+    "general": ("alpaca-generation", "mmlu-mc"),
+    "llm_rows": ("m2-attribute-category-mc", "reviews-snippet-retrieval", "reviews-aspect-retrieval",
+                 "reviews-complement-category-mc", "m2-product-type-explanation", "ecinstruct-attribute-ner",
+                 "ecinstruct-product-classification-mc", "ecinstruct-relation-mc",
+                 "ecinstruct-query-product-retrieval", "ecinstruct-sequential-recommendation-mc",
+                 "esci-query-for-description-mc", "esci-query-for-features-mc", "esci-query-for-title-mc",
+                 "esci-title-for-description-mc", "esci-title-for-features-mc", "esci-title-for-query-mc"),
+    "reviews": ("reviews-also-buy", "reviews-rating-mc", "reviews-helpfulness-ranking"),
+}
+
+
+def _load_builders() -> None:
+    # Each builder module registers its rows when imported (written out, so the DVC deps check sees them).
+    from shoplm.builders import amazon_m2, ecinstruct, esci, esci_choice, general, llm_rows, reviews  # noqa: F401
+
+
+BUILDERS: Registry[BuilderSpec] = Registry(
+    "builder", loader=_load_builders, names=[name for names in BUILDER_MODULES.values() for name in names])
 
 
 def register(name: str, *, table7_row: int, frames: tuple[str, ...], task_type: str, metric: str, track: str,

@@ -69,7 +69,7 @@ class GenerationBackend(abc.ABC):
     @classmethod
     def options_from(cls, evaluate: Any) -> dict[str, Any]:
         """Constructor keywords other than the model and adapter folders, from the params section
-        ``evaluate`` (duck-typed: this module is vendored into submissions, without shoplm.config).
+        ``evaluate`` (duck-typed: this module is vendored into submissions, without the params package).
         Plain JSON values, so a submission package can store them and rebuild the same backend."""
         return {}
 
@@ -95,7 +95,8 @@ def _load_builtin_backends() -> None:
     from shoplm.inference import transformers_backend, vllm_backend  # noqa: F401
 
 
-BACKENDS: Registry[type[GenerationBackend]] = Registry("inference backend", loader=_load_builtin_backends)
+BACKENDS: Registry[type[GenerationBackend]] = Registry(
+    "inference backend", loader=_load_builtin_backends, names=("dummy", "echo", "transformers", "hf", "vllm"))
 B = TypeVar("B", bound=type[GenerationBackend])
 
 

@@ -22,54 +22,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
+from typing import Any
 
 from shoplm.inference.backends import GenerationBackend, GenerationRequest
-from shoplm.shopbench.records import TRACKS
+from shoplm.params.serving import ALL_AROUND, COMPETITION_LIMITS_S, TRACK_KEYS, BudgetSettings, TrackKey  # noqa: F401
 
 log = logging.getLogger(__name__)
-
-TrackKey = Literal["track1", "track2", "track3", "track4", "track5"]
-#: Track record value → params key; Track 5 (all-around) is every track answered in one run.
-TRACK_KEYS: dict[str, str] = {track: f"track{number}" for number, track in enumerate(TRACKS, start=1)}
-ALL_AROUND = "track5"
-#: Phase-2 limits in seconds (4×T4, the hidden test set of about 11.7k questions for Track 5).
-COMPETITION_LIMITS_S: dict[str, float] = {
-    "track1": 70 * 60, "track2": 20 * 60, "track3": 30 * 60, "track4": 20 * 60, "track5": 140 * 60}
-
-
-class BudgetSettings(BaseModel):
-    """Params ``evaluate.budget``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(True, description="Enforce the limits (off: one generate call, no cut).")
-    seconds_per_track: dict[TrackKey, PositiveFloat] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: dict(COMPETITION_LIMITS_S),
-        description="Wall-clock limit per track; a set of one track gets its limit, a mixed set track5's. "
-        "Tracks left out keep the competition's limits.")
-    questions_per_track: dict[TrackKey, PositiveInt] = Field(  # type: ignore[valid-type]
-        default_factory=dict,
-        description="Questions each limit was set for; a track named here has its limit scaled to the "
-        "set's size (limit x n / questions). Empty: the limits hold as they are.")
-    per_question_s: PositiveFloat = Field(
-        10.0, description="Per-sample cap: the run's limit is at most this x the number of questions, and a "
-        "chunk slower than this per question is counted as over the cap.")
-    chunk_size: PositiveInt = Field(
-        64, description="Questions per generate call under a budget: smaller checks the clock more often, "
-        "larger lets an engine batch more.")
-
-    def limit_s(self, tracks: Sequence[str | None]) -> float:
-        """Seconds allowed for a set whose questions belong to ``tracks`` (one entry per question)."""
-        keys = Counter(TRACK_KEYS.get(track or "", ALL_AROUND) for track in tracks)
-        key = next(iter(keys)) if len(keys) == 1 else ALL_AROUND
-        limit = {**COMPETITION_LIMITS_S, **self.seconds_per_track}[key]
-        if key in self.questions_per_track:
-            limit *= len(tracks) / self.questions_per_track[key]
-        return min(limit, self.per_question_s * len(tracks))
-
 
 @dataclass(frozen=True)
 class BudgetOutcome:

@@ -29,62 +29,23 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from shoplm.inference.answer_shapes import SHAPES, AnswerShape, answer_shape
+from shoplm.inference.answer_shapes import AnswerShape, answer_shape
 from shoplm.inference.backends import GenerationRequest
-from shoplm.registry import Registry
+from shoplm.params.serving import ANSWER_KINDS, ConstraintSettings
 from shoplm.shopbench.tasktype import classify_task_type_with_rule
 
 WORDING_FILE = Path(__file__).with_name("constraints.yaml")
 KEYPHRASE_RULE = "keyphrase_generation"  # shoplm.shopbench.tasktype's rule for "extract the keyphrase"
 
-#: Answer kind → the task type it belongs to.
-ANSWER_KINDS: Registry[str] = Registry("answer kind")
-ANSWER_KINDS.add("multiple-choice", "multiple-choice", doc="one option index")
-ANSWER_KINDS.add("ranking", "ranking", doc="a permutation of the candidate numbers")
-ANSWER_KINDS.add("retrieval", "retrieval", doc="three distinct candidate numbers")
-ANSWER_KINDS.add("named_entity_recognition", "named_entity_recognition", doc="spans of the query")
-ANSWER_KINDS.add("keyphrase", "generation", doc="a generation question that extracts a keyphrase from a review")
-ANSWER_KINDS.add("generation", "generation", doc="other free text: explanations, titles, translations")
-
 #: What vLLM's structured outputs / sampling take for one request (empty: unconstrained).
 SamplingOverrides = Callable[[GenerationRequest], dict[str, Any]]
 #: ``SamplingParams.extra_args`` key read by ``logits_processors.BannedSequencesLogitsProcessor``.
 BANNED_SEQUENCES = "shoplm_banned_sequences"
-
-
-class ConstraintSettings(BaseModel):
-    """Params ``evaluate.constraints``: which constraints apply to which answer kinds (vLLM backend)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    structured: list[SHAPES.validated()] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: ["multiple-choice", "ranking", "retrieval"],
-        description="Task types whose answer is forced into the shape the official parser accepts: an "
-        "option index, a permutation of the candidates, three distinct candidates; [] turns it off.")
-    suppress_none: list[ANSWER_KINDS.validated()] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: ["named_entity_recognition", "keyphrase", "generation"],
-        description="Answer kinds in which the words of constraints.yaml (None, none) are banned.")
-    prompt_boost: dict[ANSWER_KINDS.validated(), Annotated[float, Field(ge=0, le=100)]] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: {"named_entity_recognition": 2.0, "keyphrase": 2.0},
-        description="Answer kind → logit bias added to the tokens of the question's text (0-100; vLLM "
-        "clips logit biases at 100); kinds left out get none.")
-    ablation: bool = Field(
-        True, description="Evaluate a second time with every constraint off and log the two side by "
-        "side (score and parse failures per task type); doubles evaluation time.")
-
-    @classmethod
-    def off(cls) -> ConstraintSettings:
-        """Every constraint off: the other half of the ablation."""
-        return cls(structured=[], suppress_none=[], prompt_boost={}, ablation=False)
-
-    @property
-    def is_off(self) -> bool:
-        return not (self.structured or self.suppress_none or any(self.prompt_boost.values()))
 
 
 class ConstraintWording(BaseModel):

@@ -20,58 +20,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
-
 from shoplm.inference.backends import GenerationRequest
-from shoplm.shopbench.prompting.settings import PromptSettings
+from shoplm.params.generation import GenerationSettings
 from shoplm.shopbench.prompting.strategies import PromptPlan
 from shoplm.shopbench.records import TASK_TYPES
 from shoplm.shopbench.tasktype import classify_task_type_with_rule
-
-DEFAULT_MAX_NEW_TOKENS: dict[str, int] = {
-    "multiple-choice": 2,
-    "ranking": 12,
-    "retrieval": 10,
-    "named_entity_recognition": 32,
-    "generation": 50,
-}
-
-
-class GenerationSettings(BaseModel):
-    """How zero-shot evaluation generates (the ``evaluate`` stage's generation section)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    batch_size: PositiveInt = Field(16, description="Prompts per generate call (the winner used 16).")
-    max_new_tokens: dict[TASK_TYPES.validated(), PositiveInt] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: dict(DEFAULT_MAX_NEW_TOKENS),
-        description="Token limit per task type; task types left out keep their defaults.",
-    )
-    max_input_tokens: PositiveInt = Field(
-        3072,
-        description="Longest rendered prompt in tokens (the winner's max model length). Longer user "
-        "turns are cut from the middle, keeping the instruction at the start and the candidates and "
-        "'Output:' cue at the end (see shoplm.shopbench.prompts.truncate_messages).",
-    )
-    postprocess: bool = Field(True, description="Apply postprocess_prediction to the raw model text.")
-    generation_max_words: PositiveInt = Field(
-        15, description="trim_generation keeps whole sentences until the text passes this many words."
-    )
-    prompts: PromptSettings = Field(
-        default_factory=PromptSettings,
-        description="Prompt strategy per task type (plain, task-type, k-shot, cot; see shoplm.shopbench.prompting); "
-        "the default, task-type, is the winner's system prompt.",
-    )
-
-    @field_validator("max_new_tokens")
-    @classmethod
-    def _defaults_for_the_rest(cls, value: dict[str, int]) -> dict[str, int]:
-        return {**DEFAULT_MAX_NEW_TOKENS, **value}  # keys are task types (checked by the field's type)
-
-    def limit_for(self, task_type: str) -> int:
-        """``max_new_tokens`` for one task type."""
-        return self.max_new_tokens[task_type]
-
 
 # ---------------------------------------------------------------------------------------------- post-processing
 

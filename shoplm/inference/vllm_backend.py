@@ -27,8 +27,8 @@ from shoplm.inference.backends import (
     register_backend,
     turn_stop_token_ids,
 )
-from shoplm.inference.constraints import ConstraintSettings, sampling_overrides_for
-from shoplm.inference.vllm_settings import VLLMSettings
+from shoplm.inference.constraints import sampling_overrides_for
+from shoplm.params.serving import ConstraintSettings, VLLMSettings
 
 #: Extra ``SamplingParams`` keyword arguments for one request (structured outputs, extra_args, ...).
 SamplingOverrides = Callable[[GenerationRequest], dict[str, Any]]

@@ -1,12 +1,13 @@
 """Merging LoRA adapters into the base: weighted ensemble, wise-ft α, TIES and DARE-TIES (seed 003 §4.3-4.4).
 
-``MergeSpec`` says what to merge, ``MERGE_METHODS`` how, ``MergeWorkspace`` holds the loaded base and
-adapters and merges in place (cheap to repeat), ``merge_to_folder`` writes one merge as safetensors.
-``shoplm.merging.search`` picks a spec on a validation set.
+``shoplm.params.merging.MergeSpec`` says what to merge, ``MERGE_METHODS`` how, ``MergeWorkspace`` holds
+the loaded base and adapters and merges in place (cheap to repeat), ``merge_to_folder`` writes one merge
+as safetensors. ``shoplm.merging.search`` picks a spec on a validation set. Names are exported lazily.
 """
 
-from shoplm.merging.methods import MERGE_METHODS, MergeMethod
-from shoplm.merging.spec import MergeSpec
-from shoplm.merging.workspace import MergeWorkspace, folder_size_bytes, merge_to_folder
+from shoplm.lazy import lazy_getattr
 
-__all__ = ["MERGE_METHODS", "MergeMethod", "MergeSpec", "MergeWorkspace", "folder_size_bytes", "merge_to_folder"]
+_EXPORTS = {"MERGE_METHODS": "methods", "MergeMethod": "methods", "MergeWorkspace": "workspace",
+            "folder_size_bytes": "workspace", "merge_to_folder": "workspace"}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shoplm.evaluation import run_zero_shot
-from shoplm.inference.generation import GenerationSettings
 from shoplm.inference.transformers_backend import TransformersBackend
+from shoplm.params.generation import GenerationSettings
 from shoplm.shopbench.scoring import score
 
 OBJECTIVES = ("track5", "mean_over_tasks")

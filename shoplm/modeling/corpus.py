@@ -13,11 +13,10 @@ import json
 from pathlib import Path
 
 from shoplm.modeling.chat_format import ENDOFTEXT
+from shoplm.params.base import DEFAULT_CORPUS_PATH, REGENERATE  # noqa: F401  (the spec's default corpus)
 
 DOC_SEPARATOR = ENDOFTEXT + "\n"
-DEFAULT_CORPUS_PATH = Path("data/corpus/tiny_corpus.txt")
 PROBE_FILE = "probe_questions.jsonl"  # beside the corpus
-REGENERATE = "python -m data.generators.corpus"
 
 
 def render_corpus(documents: list[str]) -> str:

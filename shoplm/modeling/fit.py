@@ -12,13 +12,15 @@ Two constraints bite on the way from a base model to a served 4-bit model:
   SmolLM2-135M: 9 heads, 3 KV heads, so tp is 1 or 3.
 
 ``tensor_parallel_problems`` and ``group_size_problems`` list every violation as a message; the
-caller names the params key. Imports nothing heavy: ``shoplm.config`` runs them when params load.
+caller names the params key; ``base_model_misfits`` names it for the base model. Imports nothing heavy:
+``shoplm.params.file`` runs them when params load, stage ``base`` once the model is on disk.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
 
 @dataclass(frozen=True)
 class ModelShape:
@@ -66,4 +68,22 @@ def group_size_problems(shape: ModelShape, group_size: int, tensor_parallel: int
             size_text = int(size) if float(size).is_integer() else round(size, 2)
             problems.append(f"{group_size} does not divide {what} = {size_text} of {model}; every 4-bit "
                             "Linear input must be a multiple of the group size")
+    return problems
+
+
+def base_model_misfits(shape: ModelShape, model: str, serving_tensor_parallel: int, quantize: Any
+                       ) -> list[tuple[tuple[str, str], str]]:
+    """(params key, why) for each setting the base model cannot take: the tensor-parallel degrees of
+    serving (``evaluate.tensor_parallel_size``) and of the quantized model (the ``quantize`` section), and
+    the group size on the quantized model's shards. The MLP width is padded as stage quantize pads it (``pad_intermediate_to``, else the next multiple of
+    group size x tensor parallel), so only widths that padding cannot change can fail."""
+    from shoplm.quantization.padding import padded_size
+
+    problems = [(("evaluate", "tensor_parallel_size"), m)
+                for m in tensor_parallel_problems(shape, serving_tensor_parallel, model)]
+    problems += [(("quantize", "tensor_parallel_size"), m)
+                 for m in tensor_parallel_problems(shape, quantize.tensor_parallel_size, model)]
+    padded = quantize.pad_intermediate_to or padded_size(shape.intermediate_size, quantize.pad_multiple)
+    problems += [(("quantize", "group_size"), m) for m in group_size_problems(
+        shape, quantize.group_size, quantize.tensor_parallel_size, padded, model)]
     return problems

@@ -27,8 +27,8 @@ from shoplm.modeling.chat_format import ENDOFTEXT, IM_END
 from shoplm.modeling.corpus import PROBE_FILE, read_documents
 from shoplm.modeling.pretrain import pretrain, tokenize_corpus
 from shoplm.modeling.probe import format_probe
-from shoplm.modeling.spec import TinyModelSpec
 from shoplm.modeling.tokenizer import save_tokenizer, special_token_ids, train_tokenizer
+from shoplm.params.base import TinyModelSpec
 
 SUMMARY_FILE = "build_summary.json"
 # Wall-clock figures stay out of build_summary.json: models/base/ is a DVC output that every later stage

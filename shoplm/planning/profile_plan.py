@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shoplm.config import Params
 from shoplm.errors import UserError
+from shoplm.params.file import Params
 from shoplm.planning.architecture import KNOWN_MODELS, Architecture
 from shoplm.planning.hardware import Cluster
 from shoplm.planning.reference import calibrated_efficiency
@@ -35,7 +35,7 @@ class ModelSource:
 
 def load_profile(name: str) -> Params:
     """Resolve and validate a profile (a ``ParamsError`` names the file, line and key)."""
-    from shoplm import profiles
+    from shoplm.params import profiles
 
     return profiles.resolve(name).validate()
 

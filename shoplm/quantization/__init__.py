@@ -2,12 +2,13 @@
 
 ``QUANTIZERS`` names the methods, ``pad_with_proof`` pads the MLP width and measures that no logit
 moved, ``quantize_folder`` runs one method on a saved model, ``skip_pinning_without_accelerator`` is
-the CPU workaround llm-compressor 0.14.0.1 needs.
+the CPU workaround llm-compressor 0.14.0.1 needs. Names are exported lazily (``shoplm.lazy``).
 """
 
-from shoplm.quantization.cpu import skip_pinning_without_accelerator
-from shoplm.quantization.padding import PaddingReport, pad_intermediate, pad_with_proof, padded_size
-from shoplm.quantization.quantizers import QUANTIZERS, Quantizer
+from shoplm.lazy import lazy_getattr
 
-__all__ = ["QUANTIZERS", "PaddingReport", "Quantizer", "pad_intermediate", "pad_with_proof", "padded_size",
-           "skip_pinning_without_accelerator"]
+_EXPORTS = {"skip_pinning_without_accelerator": "cpu", "PaddingReport": "padding", "pad_intermediate": "padding",
+            "pad_with_proof": "padding", "padded_size": "padding", "QUANTIZERS": "quantizers",
+            "Quantizer": "quantizers"}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

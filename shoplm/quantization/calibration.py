@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from shoplm.inference.generation import GenerationSettings, build_requests
+from shoplm.inference.generation import build_requests
+from shoplm.params.generation import GenerationSettings
 from shoplm.shopbench.prompts import render_chat
 
 

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from shoplm.merging.workspace import TOKENIZER_FILES, folder_size_bytes
+from shoplm.params.quantization import QuantizeSection
 from shoplm.quantization.calibration import calibration_dataset, calibration_token_ids
 from shoplm.quantization.cpu import skip_pinning_without_accelerator
 from shoplm.quantization.padding import PaddingReport, pad_with_proof
 from shoplm.quantization.quantizers import QUANTIZERS
-from shoplm.quantization.settings import QuantizeSection
 
 SUMMARY_FILE = "quantize_summary.json"
 

@@ -1,5 +1,5 @@
 """Studies around the pipeline, not in it: the prompt-strategy ablation and the zero-shot model sweep
-(their params sections, ``prompt_ablation`` and ``sweep``, are in ``shoplm.config``).
+(their params sections, ``prompt_ablation`` and ``sweep``, are in ``shoplm.params.studies``).
 
 * ``compare``: rows of score reports side by side (task type × variant, parse failures), as a table
   and a chart;

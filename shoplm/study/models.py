@@ -12,7 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
-from shoplm.config import SweepModel
+from shoplm.params.studies import SweepModel
 
 ENTRY_FILE = "sweep_entry.json"
 

@@ -16,7 +16,7 @@ from typing import Any
 from shoplm import tracking
 from shoplm.evaluation import EvaluationResult, run_zero_shot
 from shoplm.inference.backends import GenerationBackend
-from shoplm.inference.generation import GenerationSettings
+from shoplm.params.generation import GenerationSettings
 from shoplm.shopbench.prompting.strategies import PromptPlan
 from shoplm.shopbench.records import Question
 from shoplm.shopbench.scoring import ScoreReport, score

@@ -20,7 +20,7 @@ from typing import Any
 
 from shoplm.evaluation import run_zero_shot
 from shoplm.inference.backends import create_backend, get_backend_class
-from shoplm.inference.generation import GenerationSettings
+from shoplm.params.generation import GenerationSettings
 
 #: The package's settings file, beside ``user_config.py`` in ``models/``.
 CONFIG_NAME = "shoplm_package.json"

@@ -25,7 +25,7 @@ from string import Template
 from typing import Any
 
 from shoplm.errors import UserError
-from shoplm.inference.generation import GenerationSettings
+from shoplm.params.generation import GenerationSettings
 from shoplm.submission.predictor import CONFIG_NAME, FALLBACK_BACKEND
 from shoplm.submission.requirements import pinned_requirements
 from shoplm.submission.tracks import Track

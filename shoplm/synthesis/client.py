@@ -21,9 +21,9 @@ from typing import Any
 
 import openai
 
+from shoplm.params.synthesis import RetrySettings, Sampling
 from shoplm.synthesis.cache import Reply
 from shoplm.synthesis.ledger import Ledger
-from shoplm.synthesis.settings import RetrySettings, Sampling
 
 
 class RequestFailed(Exception):

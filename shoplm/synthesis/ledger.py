@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from shoplm.params.synthesis import Budget, Prices
 from shoplm.synthesis.cache import Reply
-from shoplm.synthesis.settings import Budget, Prices
 
 
 @dataclass

@@ -22,7 +22,8 @@ from tqdm import tqdm
 from shoplm.builders.decontam import decontaminate
 from shoplm.builders.mixtures import builder_seed
 from shoplm.builders.registry import get_builder
-from shoplm.builders.settings import DecontamSettings
+from shoplm.params.build import DecontamSettings
+from shoplm.params.synthesis import SynthSection
 from shoplm.shopbench.answers import render_gold
 from shoplm.shopbench.records import Question
 from shoplm.shopbench.scoring import score
@@ -30,7 +31,6 @@ from shoplm.synthesis.assembly import ASSEMBLERS, AssembleContext, Item
 from shoplm.synthesis.cache import Reply, ResponseCache, request_key
 from shoplm.synthesis.client import ChatClient, RequestFailed
 from shoplm.synthesis.ledger import Ledger, budget_stop
-from shoplm.synthesis.settings import SynthSection
 from shoplm.synthesis.sources import few_shot_block, source_records
 from shoplm.synthesis.templates import get_template
 from shoplm.synthesis.validate import Rejected, parse_reply

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from shoplm.errors import UserError
-from shoplm.synthesis.settings import ServerSettings
+from shoplm.params.synthesis import ServerSettings
 
 
 class ServerStartError(UserError):

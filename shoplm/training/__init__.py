@@ -1,9 +1,8 @@
 """QLoRA training of ShopBench adapters (seed 003 §4.2) and DPO on top of them (seed 000).
 
-Modules, one concern each (torch, transformers, peft and trl are imported where used, so importing
-``shoplm.training.settings`` from ``shoplm.config`` stays cheap):
+Modules, one concern each (torch, transformers, peft and trl are imported where used); the ``train`` and
+``dpo`` params sections are ``shoplm.params.training``:
 
-* ``settings``: the ``train`` and ``dpo`` params sections (pydantic);
 * ``examples``: questions → chat (``prompts.build_messages``) → token ids, labels on the answer only;
 * ``packing``: best-fit bins, padding-free packing collator (position ids restart per example), the
   padded baseline, token counts;

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shoplm.params.training import DPOHyperparameters
 from shoplm.shopbench.records import Question
-from shoplm.training import checkpoints, model as modeling, provenance
+from shoplm.training import checkpoints, provenance
+from shoplm.training import model as modeling
 from shoplm.training.monitoring import LogCallback, LogFn, loss_over_all_steps, peak_memory_mb
 from shoplm.training.on_policy import sample_answers
 from shoplm.training.preferences import build_pairs, pair_stats
-from shoplm.training.settings import DPOHyperparameters
 from shoplm.training.sft import RUN_KEY, trainer_arguments, write_summary
 
 log = logging.getLogger(__name__)

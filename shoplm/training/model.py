@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from shoplm.training.settings import LoraSettings, OptimizationSettings, check_target_modules
+from shoplm.params.training import LoraSettings, OptimizationSettings, check_target_modules
 
 Launch = Literal["single", "ddp", "fsdp", "deepspeed"]
 SHARDED = ("fsdp", "deepspeed")  # engines that shard the weights themselves

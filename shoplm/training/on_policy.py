@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shoplm.inference.backends import GenerationRequest
-from shoplm.inference.generation import GenerationSettings
+from shoplm.params.generation import GenerationSettings
 from shoplm.shopbench.prompts import build_messages
 from shoplm.shopbench.records import Question
 

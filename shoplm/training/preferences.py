@@ -28,12 +28,12 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from shoplm.params.training import RejectedAnswers
 from shoplm.shopbench.answers import render_gold
 from shoplm.shopbench.prompts import build_messages
 from shoplm.shopbench.records import Question
 from shoplm.training.answer_scores import official_scores
 from shoplm.training.rejection_sources import REJECTION_SOURCES
-from shoplm.training.settings import RejectedAnswers
 
 log = logging.getLogger(__name__)
 #: Synthetic candidates drawn per wanted pair: most rule-made rejections score lower, some tie.

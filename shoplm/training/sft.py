@@ -25,13 +25,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shoplm.params.training import OptimizationSettings, TrainHyperparameters
 from shoplm.shopbench.records import Question
-from shoplm.training import checkpoints, model as modeling, provenance
+from shoplm.training import checkpoints, provenance
+from shoplm.training import model as modeling
 from shoplm.training.examples import TokenizedData, tokenize_questions
-from shoplm.training.monitoring import (LogCallback, LogFn, MeteredTrainer, TokenMeter, loss_over_all_steps,
-                                       peak_memory_mb)
+from shoplm.training.monitoring import (
+    LogCallback,
+    LogFn,
+    MeteredTrainer,
+    TokenMeter,
+    loss_over_all_steps,
+    peak_memory_mb,
+)
 from shoplm.training.packing import RowDataset, make_collator
-from shoplm.training.settings import OptimizationSettings, TrainHyperparameters
 
 log = logging.getLogger(__name__)
 SUMMARY_FILE = "train_summary.json"

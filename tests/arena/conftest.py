@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from shoplm.arena.data import read_arena_csv
+from arena.data import read_arena_csv
 
 TRAIN_HEADER = ["id", "model_a", "model_b", "prompt", "response_a", "response_b",
                 "winner_model_a", "winner_model_b", "winner_tie"]

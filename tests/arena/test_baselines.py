@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shoplm.arena.baselines import BucketMeanModel, GBDTModel, PriorModel, out_of_fold
-from shoplm.arena.data import joined, swap_sides
-from shoplm.arena.folds import grouped_folds
-from shoplm.arena.metrics import label_entropy, log_loss
-from shoplm.arena.registry import ARENA_MODELS
+from arena.baselines import BucketMeanModel, GBDTModel, PriorModel, out_of_fold
+from arena.data import joined, swap_sides
+from arena.folds import grouped_folds
+from arena.metrics import label_entropy, log_loss
+from arena.registry import ARENA_MODELS
 from shoplm.registry import UnknownNameError
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shoplm.arena.data import swap_probabilities, swap_sides
-from shoplm.arena.registry import ARENA_MODELS
-from shoplm.arena.text import HEADERS, battle_texts, share_budget
+from arena.data import swap_probabilities, swap_sides
+from arena.registry import ARENA_MODELS
+from arena.text import HEADERS, battle_texts, share_budget
 
 
 @pytest.mark.parametrize("lengths, budget", [([10, 20, 30], 100), ([500, 20, 30], 100), ([400, 300, 5], 90),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shoplm.arena.data import ArenaDataError, read_arena_csv, swap_probabilities, swap_sides
+from arena.data import ArenaDataError, read_arena_csv, swap_probabilities, swap_sides
 
 SAMPLE = "data/sample/arena"
 

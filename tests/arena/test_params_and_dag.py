@@ -5,24 +5,41 @@ from __future__ import annotations
 import importlib.util
 import re
 import shlex
+import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
 import yaml
 
-from shoplm.arena.settings import load_arena_section
-from shoplm.config import ParamsError
+from arena.settings import load_arena_section
+from shoplm.params.loader import ParamsError
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "arena" / "params.yaml"
+#: Where the ast import walk looks: the arena package is a project package beside shoplm.
+PACKAGES = ("shoplm", "tasks", "data", "arena")
+#: All that the arena shares with shoplm; any other shoplm module would tie the two DAGs together.
+SHARED_SHOPLM = {"shoplm", "shoplm.errors", "shoplm.registry", "shoplm.tracking", "shoplm.params",
+                 "shoplm.params.loader"}
 
 
+@cache
 def _dag_checker():
-    """tests/test_dag_deps.py's import-closure checker (not importable by name under importlib mode)."""
-    spec = importlib.util.spec_from_file_location("dag_deps", ROOT / "tests" / "test_dag_deps.py")
+    """The import-closure checker (``ProjectModules``, ``missing_deps``): tools/stage_deps.py, or where it
+    lived before, tests/test_dag_deps.py; loaded from its file (tests are not importable by name under
+    importlib mode)."""
+    path = next(p for p in (ROOT / "tools" / "stage_deps.py", ROOT / "tests" / "test_dag_deps.py") if p.is_file())
+    spec = importlib.util.spec_from_file_location(f"_arena_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and typing resolve the module by name
     spec.loader.exec_module(module)
     return module
+
+
+@cache
+def _modules():
+    return _dag_checker().ProjectModules(ROOT, PACKAGES)
 
 
 @pytest.mark.parametrize("section", ["data", "baselines", "classifiers", "ensemble"])
@@ -62,11 +79,45 @@ def _arena_stages() -> list[tuple[str, str, list[str]]]:
     return out
 
 
+def _task_module(command: str) -> str:
+    argv = shlex.split(command)
+    assert argv[:2] == ["python", "-m"] and argv[2].startswith("tasks.arena_"), command
+    return argv[2]
+
+
 @pytest.mark.parametrize("stage, command, deps", _arena_stages(), ids=lambda v: v if isinstance(v, str) else "")
 def test_arena_stage_deps_cover_the_code_it_imports(stage, command, deps):
-    checker = _dag_checker()
-    assert shlex.split(command)[:3] == ["python", "-m", f"tasks.{shlex.split(command)[2].split('.')[1]}"]
-    assert checker.missing_deps(checker.ProjectModules(ROOT), stage, command, deps) == []
+    _task_module(command)
+    assert _dag_checker().missing_deps(_modules(), stage, command, deps) == []
+
+
+@pytest.mark.parametrize("stage, command, deps", _arena_stages(), ids=lambda v: v if isinstance(v, str) else "")
+def test_arena_stage_code_deps_are_exactly_its_import_closure(stage, command, deps):
+    """No code dep beyond what the stage imports: a ShopBench edit must not rerun it."""
+    closure = _modules().closure(_task_module(command))
+    outside = {m: " → ".join(chain) for m, chain in closure.items()
+               if m.split(".")[0] == "shoplm" and m not in SHARED_SHOPLM}
+    assert not outside, f"stage {stage} imports ShopBench modules: {outside}"
+    code = {str(_modules().file(m).relative_to(ROOT)) for m in closure}
+    code_deps = {d for d in deps if d.split("/")[0] in PACKAGES and not d.startswith("data/sample/")}
+    assert "arena" not in deps  # the folder holds dvc.yaml and params.yaml: each file is listed instead
+    assert code_deps == code, f"stage {stage}: extra {sorted(code_deps - code)}, missing {sorted(code - code_deps)}"
+
+
+def test_shopbench_code_never_imports_the_arena():
+    """The reverse: no module of shoplm, data or a ShopBench stage (tasks/*.py but tasks/arena_*) imports
+    arena code, so no ShopBench import closure reaches it (every path into it starts with such an import)."""
+    modules = _modules()
+    offenders = []
+    for package in ("shoplm", "data", "tasks"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            if module.startswith("tasks.arena_") or modules.file(module) is None:
+                continue
+            offenders += [f"{module} imports {m}" for m in sorted(modules.imports(module))
+                          if m.split(".")[0] == "arena" or m.startswith("tasks.arena_")]
+    assert not offenders, offenders
 
 
 @pytest.mark.slow

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from shoplm.arena.data import LABEL_COLUMNS, read_arena_csv
-from shoplm.arena.outputs import SUBMISSION_COLUMNS, write_submission
+from arena.data import LABEL_COLUMNS, read_arena_csv
+from arena.outputs import SUBMISSION_COLUMNS, write_submission
 
 
 def test_submission_has_the_competition_columns_and_one_row_per_test_id(tmp_path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shoplm.arena.metrics import log_loss
-from shoplm.arena.postprocess import (
+from arena.metrics import log_loss
+from arena.postprocess import (
     CALIBRATORS, Temperature, ThresholdMultiplier, blend, clip, cross_fitted, fit_ensemble_weights,
 )
 

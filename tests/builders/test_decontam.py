@@ -8,7 +8,7 @@ import pytest
 
 from shoplm.builders import BUILDERS, BuildContext
 from shoplm.builders.decontam import EvalIndex, TemplateGrams, builder_wording, decontaminate, ngrams, tokens
-from shoplm.builders.settings import DecontamSettings
+from shoplm.params.build import DecontamSettings
 
 from .conftest import NON_LLM_BUILDERS
 

@@ -8,7 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from shoplm.builders.mixtures import build_mixture, builder_seed, detect_language, write_mixture
-from shoplm.builders.settings import BuildSettings, DecontamSettings, IngestSettings, MixtureSpec
+from shoplm.params.build import BuildSettings, DecontamSettings, MixtureSpec
+from shoplm.params.ingest import IngestSettings
 from shoplm.shopbench.records import load_questions
 
 from .conftest import ESCI_BUILDERS, LLM_BUILDERS, NON_LLM_BUILDERS

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shoplm.config import ParamsError
+from shoplm.params.loader import ParamsError
 from shoplm.registry import UnknownNameError
 from tasks import build, ingest
 

@@ -30,7 +30,7 @@ def _digests(root: Path) -> dict[str, str]:
 
 
 def test_pull_in_a_second_clone_makes_repro_a_no_op(tmp_path):
-    from shoplm.profiles import use_profile
+    from shoplm.params.profiles import use_profile
 
     first = copy_repository(tmp_path / "first")
     (first / "profiles/remote-test.yaml").write_text(PROFILE)

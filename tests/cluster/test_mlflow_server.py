@@ -40,7 +40,7 @@ def _stage(root: Path, module: str, tracking_uri: str) -> str:
 @pytest.fixture(scope="module")
 def registered(tmp_path_factory, tiny_base_dir, mlflow_server):
     """A repository copy in which quantize and register_model ran against the server."""
-    from shoplm.profiles import use_profile
+    from shoplm.params.profiles import use_profile
 
     root = copy_repository(tmp_path_factory.mktemp("repo"))
     (root / "profiles/cluster-test.yaml").write_text(PROFILE)

@@ -48,7 +48,7 @@ class OneEngine:
 
     def __call__(self, model_dir, **kwargs):
         from shoplm.inference.vllm_backend import VLLMBackend
-        from shoplm.inference.vllm_settings import VLLMSettings
+        from shoplm.params.serving import VLLMSettings
 
         key = (str(model_dir), tuple(sorted((k, repr(v)) for k, v in kwargs.items())))
         if key != self.key:

@@ -9,8 +9,9 @@ import pytest
 
 from shoplm.evaluation import run_zero_shot
 from shoplm.inference.backends import EchoBackend
-from shoplm.inference.budget import COMPETITION_LIMITS_S, BudgetSettings, TimeBudget, plan_chunks
+from shoplm.inference.budget import COMPETITION_LIMITS_S, TimeBudget, plan_chunks
 from shoplm.inference.generation import build_requests
+from shoplm.params.serving import BudgetSettings
 from shoplm.shopbench.records import TRACKS, load_questions
 
 SAMPLE_QUESTIONS = "data/sample/shopbench/questions.jsonl"

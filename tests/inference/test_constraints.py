@@ -18,17 +18,18 @@ from shoplm.inference.answer_shapes import (
 from shoplm.inference.constraints import (
     BANNED_SEQUENCES,
     ConstraintPlan,
-    ConstraintSettings,
     answer_kind,
-    boost_source,
     banned_sequences,
+    boost_source,
     describe,
     load_wording,
     plan_constraints,
     prompt_token_ids,
     sampling_overrides_for,
 )
-from shoplm.inference.generation import DEFAULT_MAX_NEW_TOKENS, build_requests
+from shoplm.inference.generation import build_requests
+from shoplm.params.generation import DEFAULT_MAX_NEW_TOKENS
+from shoplm.params.serving import ConstraintSettings
 from shoplm.shopbench.parsers import is_parse_failure, parse
 from shoplm.shopbench.prompts import normalize_input
 from shoplm.shopbench.tasktype import classify_task_type

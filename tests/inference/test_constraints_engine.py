@@ -14,7 +14,6 @@ import pytest
 
 from shoplm.inference.answer_shapes import SHAPES, answer_shape
 from shoplm.inference.constraints import (
-    ConstraintSettings,
     answer_kind,
     end_of_turn_ids,
     load_wording,
@@ -22,6 +21,7 @@ from shoplm.inference.constraints import (
     sampling_overrides_for,
 )
 from shoplm.inference.generation import build_requests
+from shoplm.params.serving import ConstraintSettings
 from shoplm.shopbench.parsers import is_parse_failure, parse
 from shoplm.shopbench.prompts import render_chat, truncate_messages
 from tests.inference.constraint_questions import question_sets

@@ -7,13 +7,8 @@ from dataclasses import dataclass
 import pytest
 from pydantic import ValidationError
 
-from shoplm.inference.generation import (
-    DEFAULT_MAX_NEW_TOKENS,
-    GenerationSettings,
-    build_requests,
-    postprocess_prediction,
-    trim_generation,
-)
+from shoplm.inference.generation import build_requests, postprocess_prediction, trim_generation
+from shoplm.params.generation import DEFAULT_MAX_NEW_TOKENS, GenerationSettings
 from shoplm.shopbench.prompts import system_prompt
 
 

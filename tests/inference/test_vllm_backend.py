@@ -95,8 +95,8 @@ def quantized_dir(tiny_base_dir, tmp_path_factory):
     """The tiny model quantized as stage quantize writes it (rtn W4A16, group 64, compressed-tensors)."""
     import shutil
 
+    from shoplm.params.quantization import QuantizeSection
     from shoplm.quantization.run import quantize_folder
-    from shoplm.quantization.settings import QuantizeSection
 
     work = tmp_path_factory.mktemp("quantized")
     shutil.copytree(tiny_base_dir, work / "source")

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from shoplm.config import EvaluateSection
 from shoplm.evaluation import run_zero_shot
 from shoplm.inference.backends import backend_options
-from shoplm.inference.constraints import ConstraintSettings
-from shoplm.inference.vllm_settings import VLLMSettings
+from shoplm.params.evaluate import EvaluateSection
+from shoplm.params.serving import ConstraintSettings, VLLMSettings
 from shoplm.shopbench.records import load_questions
 from shoplm.submission import predictor
 from shoplm.submission.check import check_submission

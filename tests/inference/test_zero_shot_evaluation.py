@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from shoplm.evaluation import EvaluationResult, run_zero_shot
-from shoplm.inference import GenerationBackend, GenerationSettings, create_backend
+from shoplm.inference import GenerationBackend, create_backend
+from shoplm.params.generation import GenerationSettings
 
 DEVELOPMENT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "shopbench" / "development.json"
 

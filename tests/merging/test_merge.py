@@ -8,7 +8,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from shoplm.merging import MERGE_METHODS, MergeSpec, MergeWorkspace, merge_to_folder
+from shoplm.merging import MERGE_METHODS, MergeWorkspace, merge_to_folder
+from shoplm.params.merging import MergeSpec
 from shoplm.registry import UnknownNameError
 
 TOLERANCE = 1e-6

@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from shoplm.inference.generation import GenerationSettings
-from shoplm.merging import MergeSpec, MergeWorkspace, merge_to_folder
+from shoplm.merging import MergeWorkspace, merge_to_folder
 from shoplm.merging.scoring import CandidateScore, QuestionScorer
 from shoplm.merging.search import (
     CandidateResult,
@@ -18,7 +17,8 @@ from shoplm.merging.search import (
     run_search,
     split_questions,
 )
-from shoplm.merging.settings import MergeGrid
+from shoplm.params.generation import GenerationSettings
+from shoplm.params.merging import MergeGrid, MergeSpec
 from shoplm.shopbench.records import load_questions
 from shoplm.shopbench.scoring import score
 

@@ -74,7 +74,7 @@ def test_merge_stage_writes_each_spec_and_logs_it(inside, capsys):
 
 def test_merge_stage_names_an_undefined_spec(inside):
     import tasks.merge
-    from shoplm.config import ParamsError
+    from shoplm.params.loader import ParamsError
 
     with pytest.raises(ParamsError, match=r"merge.specs: no spec 'ensembel' \(defined: ensemble, ties\)"):
         tasks.merge.main(["ensembel"])
@@ -100,9 +100,9 @@ def test_search_stage_chooses_tests_once_and_reuses_its_cache(inside, capsys):
     assert "test/track5" in parents[0].data.metrics
 
     # On the held-out questions, side by side: the base, each adapter alone, and the chosen merge.
-    from tasks.search import validation_and_test
-    from shoplm.merging.settings import SearchSection
+    from shoplm.params.merging import SearchSection
     from shoplm.shopbench.records import load_questions
+    from tasks.search import validation_and_test
 
     held_out = validation_and_test(SearchSection(**yaml.safe_load((inside.root / "params.yaml").read_text())["search"]))[1]
     assert load_questions(out / "test_questions.jsonl") == held_out
@@ -145,7 +145,7 @@ def test_quantize_stage_scores_before_and_after_each_scheme(inside, capsys):
 
 def test_quantize_on_a_search_it_has_not_seen_says_what_to_run(inside):
     import tasks.quantize
-    from shoplm.quantization.settings import QuantizeSection
+    from shoplm.params.quantization import QuantizeSection
 
     with pytest.raises(FileNotFoundError, match=r"reports/search/other/test_questions.jsonl.*dvc repro search@other"):
         tasks.quantize.eval_questions_path(QuantizeSection(eval_set="search:other"))

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from shoplm.config import ParamsError, load_params
 from shoplm.modeling.fit import ModelShape, group_size_problems, tensor_parallel_problems
+from shoplm.params.file import load_params
+from shoplm.params.loader import ParamsError
 
 REPO = Path(__file__).resolve().parents[2]
 SMOL = "smollm2-135m-instruct"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from shoplm.config import load_params
 from shoplm.modeling.base_model import BaseModelNotFound
 from shoplm.modeling.fit import ModelShape
+from shoplm.params.file import load_params
 
 REPO = Path(__file__).resolve().parents[2]
 SMOL = "smollm2-135m-instruct"
@@ -204,7 +204,7 @@ def test_converted_folder_reloads_and_generates_like_the_gguf(smol_base_dir, smo
 
 def test_smol_profile_overrides_validate_when_merged(tmp_path) -> None:
     """profiles/smol.yaml over the defaults validates; its model fits its own group size and TP."""
-    from shoplm.profiles import use_profile
+    from shoplm.params.profiles import use_profile
 
     use_profile("smol", target=tmp_path / "params.yaml", profiles_dir=REPO / "profiles")
     params = load_params(tmp_path / "params.yaml")

@@ -7,9 +7,9 @@ import torch
 
 from data.generators.corpus import generate_documents
 from shoplm.modeling.pretrain import _lr_factor, document_starts, pretrain, tokenize_corpus
-from shoplm.modeling.spec import TinyModelSpec
 from shoplm.modeling.tiny import init_model, qwen2_config
 from shoplm.modeling.tokenizer import train_tokenizer
+from shoplm.params.base import TinyModelSpec
 
 
 def test_document_starts() -> None:

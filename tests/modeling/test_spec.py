@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from shoplm.modeling import TinyModelSpec
+from shoplm.params.base import TinyModelSpec
 
 
 def test_defaults_are_valid_and_quantizable() -> None:

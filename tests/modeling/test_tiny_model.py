@@ -10,9 +10,10 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, GenerationConfig, Qwen2ForCausalLM
 
-from shoplm.modeling import SUMMARY_FILE, TinyModelSpec, build_tiny_base
-from shoplm.shopbench.prompts import build_messages
+from shoplm.modeling import SUMMARY_FILE, build_tiny_base
 from shoplm.modeling.probe import probe_questions
+from shoplm.params.base import TinyModelSpec
+from shoplm.shopbench.prompts import build_messages
 
 EXPECTED_FILES = {"config.json", "model.safetensors", "generation_config.json", "tokenizer.json",
                   "tokenizer_config.json", "chat_template.jinja", SUMMARY_FILE}

@@ -112,7 +112,7 @@ def run_a_failing_flow(root: Path) -> FailedRun:
 def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     from prefect.testing.utilities import prefect_test_harness
 
-    from shoplm.profiles import use_profile
+    from shoplm.params.profiles import use_profile
 
     root = copy_repository(tmp_path_factory.mktemp("repo"))
     (root / "profiles/pipeline-test.yaml").write_text(TEST_PROFILE)

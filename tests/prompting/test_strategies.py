@@ -8,12 +8,12 @@ import pytest
 
 from shoplm.evaluation import run_zero_shot
 from shoplm.inference.backends import create_backend
-from shoplm.inference.generation import GenerationSettings, build_requests
+from shoplm.inference.generation import build_requests
 from shoplm.modeling.chat_format import render_chatml
-from shoplm.shopbench.prompting.examples import ExampleSet, ExampleSetError
-from shoplm.shopbench.prompting.settings import PromptSettings
-from shoplm.shopbench.prompting.strategies import STRATEGIES, PromptPlan, wordings
+from shoplm.params.generation import GenerationSettings, PromptSettings
 from shoplm.registry import UnknownNameError
+from shoplm.shopbench.prompting.examples import ExampleSet, ExampleSetError
+from shoplm.shopbench.prompting.strategies import STRATEGIES, PromptPlan, wordings
 from shoplm.shopbench.prompts import build_messages
 from shoplm.shopbench.records import load_questions, write_questions
 from shoplm.shopbench.scoring import score
@@ -107,7 +107,8 @@ def test_cot_asks_for_reasoning_gets_more_tokens_and_is_scored_on_its_final_answ
 
 
 def test_an_unknown_strategy_in_params_names_the_file_line_and_key(tmp_path):
-    from shoplm.config import ParamsError, load_section
+    from shoplm.params.file import load_section
+    from shoplm.params.loader import ParamsError
 
     text = (REPO / "params.yaml").read_text().replace("        ranking: task-type", "        ranking: chain", 1)
     (tmp_path / "params.yaml").write_text(text)

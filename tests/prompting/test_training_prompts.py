@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from shoplm.shopbench.prompting.examples import ExampleSet
-from shoplm.shopbench.prompting.settings import PromptSettings
-from shoplm.shopbench.prompting.strategies import PromptPlan
+from shoplm.params.generation import PromptSettings
 from shoplm.shopbench.answers import render_gold
+from shoplm.shopbench.prompting.examples import ExampleSet
+from shoplm.shopbench.prompting.strategies import PromptPlan
 from shoplm.shopbench.records import load_questions
 from shoplm.training.examples import IGNORE_INDEX, question_messages, tokenize_messages, tokenize_questions
 
@@ -25,7 +25,8 @@ def tokenizer(tiny_base_dir):
 
 
 def test_training_prompt_equals_the_evaluation_prompt_plus_the_answer():
-    from shoplm.inference.generation import GenerationSettings, build_requests
+    from shoplm.inference.generation import build_requests
+    from shoplm.params.generation import GenerationSettings
 
     for strategy in ("task-type", "plain", "cot"):
         settings = PromptSettings().uniform(strategy)

@@ -9,9 +9,9 @@ import time
 import pytest
 import torch
 
+from shoplm.params.quantization import QuantizeSection
 from shoplm.quantization import QUANTIZERS, pad_with_proof, padded_size
 from shoplm.quantization.run import check_group_divisibility, quantize_folder
-from shoplm.quantization.settings import QuantizeSection
 from shoplm.shopbench.records import load_questions
 
 PADDING_TOLERANCE = 1e-6
@@ -68,7 +68,8 @@ def test_settings_reject_a_pad_target_off_the_multiple_and_unknown_quantizers():
 
 
 def test_eval_set_may_name_a_search_and_a_bare_prefix_is_located(tmp_path):
-    from shoplm.config import ParamsError, load_section
+    from shoplm.params.file import load_section
+    from shoplm.params.loader import ParamsError
 
     assert QuantizeSection(eval_set="search:ensemble").eval_search_grid == "ensemble"
     assert QuantizeSection(eval_set="sample").eval_search_grid is None
@@ -79,8 +80,8 @@ def test_eval_set_may_name_a_search_and_a_bare_prefix_is_located(tmp_path):
 
 
 def quantize_and_generate(method, tiny_base_dir, tmp_path, questions):
-    from shoplm.inference.transformers_backend import TransformersBackend
     from shoplm.evaluation import run_zero_shot
+    from shoplm.inference.transformers_backend import TransformersBackend
 
     settings = QuantizeSection(method=method, group_size=64, tensor_parallel_size=3,
                                calibration={"samples": 4, "max_seq_len": 128}, awq_n_grid=4)

@@ -12,7 +12,7 @@ import pytest
 
 from shoplm.evaluation import run_zero_shot
 from shoplm.inference.backends import create_backend
-from shoplm.inference.generation import GenerationSettings
+from shoplm.params.generation import GenerationSettings
 from shoplm.shopbench.records import load_questions
 from shoplm.submission.check import check_submission
 from shoplm.submission.tracks import SUBMISSION_TRACKS

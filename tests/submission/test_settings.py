@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shoplm.config import ParamsError, load_section
+from shoplm.params.file import load_section
+from shoplm.params.loader import ParamsError
 from shoplm.submission.requirements import MissingPinError, pinned_requirements
 from shoplm.submission.vendor import import_closure
 from tests.submission.conftest import REPO

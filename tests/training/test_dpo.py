@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+from shoplm.params.training import RejectedAnswers
 from shoplm.shopbench.answers import render_gold
 from shoplm.shopbench.parsers import parse
 from shoplm.training.answer_scores import official_scores
 from shoplm.training.preferences import build_pairs, numbered_labels, pair_stats
-from shoplm.training.settings import RejectedAnswers
 
 
 @pytest.mark.parametrize("share", [0.0, 0.5, 1.0])

@@ -5,11 +5,21 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from shoplm.config import ParamsError
+from shoplm.params.loader import ParamsError
+from shoplm.params.training import (
+    DPO_LOSSES,
+    LR_SCHEDULERS,
+    OPTIMIZERS,
+    AdapterSpec,
+    DPOHyperparameters,
+    DPOSection,
+    LoraSettings,
+    TrainHyperparameters,
+    TrainSection,
+    check_target_modules,
+    select_adapter,
+)
 from shoplm.registry import UnknownNameError
-from shoplm.training.settings import (DPO_LOSSES, LR_SCHEDULERS, OPTIMIZERS, AdapterSpec, DPOHyperparameters,
-                                      DPOSection, LoraSettings, TrainHyperparameters, TrainSection,
-                                      check_target_modules, select_adapter)
 
 
 def test_defaults_are_seed_003_table_2():

@@ -11,17 +11,13 @@ import pytest
 import torch
 import yaml
 
-from shoplm import config
 from shoplm.registry import UnknownNameError
-from shoplm.training.settings import DPOSection
 
 
 def _enter(mp: pytest.MonkeyPatch, root: Path, uri: str) -> None:
     mp.chdir(root)
     mp.setenv("MLFLOW_TRACKING_URI", uri)
     mp.delenv("SHOPLM_MLFLOW_PARENT_RUN_ID", raising=False)
-    if "dpo" not in config.SECTIONS:  # until shoplm.config registers the section
-        mp.setitem(config.SECTIONS, "dpo", DPOSection)
 
 
 @pytest.fixture(scope="module")
@@ -120,8 +116,9 @@ def test_unknown_adapter_and_missing_mixture(workspace, monkeypatch):
 
 
 def test_dpo_stage(workspace, monkeypatch):
-    import tasks.dpo
     from mlflow.tracking import MlflowClient
+
+    import tasks.dpo
 
     _enter(monkeypatch, workspace.root, workspace.uri)
     assert tasks.dpo.main(["v7", "--no-progress"]) == 0

@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import yaml
 
-from shoplm.shopbench.prompting.examples import ExampleSet
 from shoplm.registry import Registry
 from shoplm.shopbench.answers import render_gold
+from shoplm.shopbench.prompting.examples import ExampleSet
 from shoplm.shopbench.prompts import Message, build_messages, normalize_input, system_prompt
 
 if TYPE_CHECKING:
-    from shoplm.shopbench.prompting.settings import PromptSettings
+    from shoplm.params.generation import PromptSettings
 
 WORDINGS_FILE = Path(__file__).with_name("wordings.yaml")
 DEFAULT_STRATEGY = "task-type"
@@ -149,7 +149,7 @@ class PromptPlan:
                       ) -> PromptPlan:
         """Load the k-shot example set when a task type uses it; with ``evaluated`` (the questions about
         to be answered) an example set that shares any of them fails, naming the params key."""
-        from shoplm.shopbench.prompting.settings import PromptSettings
+        from shoplm.params.generation import PromptSettings
 
         settings = settings or PromptSettings()
         examples = None

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from shoplm.arena.data import joined
+from arena.data import joined
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

@@ -1,4 +1,4 @@
-"""Pydantic models of the ``train`` and ``dpo`` params sections (imported by ``shoplm.config``).
+"""Params sections ``train`` and ``dpo``.
 
 ``train.defaults`` holds the hyperparameters every adapter starts from (the real profile: seed 003
 Table 2); ``train.adapters`` names the adapters to train (the seed's v7, v8, v7b, v9b), each with its
@@ -17,20 +17,19 @@ import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from shoplm.errors import keyed_problems
+from shoplm.params.loader import ParamsError, StrictModel
 from shoplm.registry import Registry, UnknownNameError, did_you_mean
 from shoplm.training.rejection_sources import REJECTION_SOURCES
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_Strict = StrictModel
 
 
 # --- names that transformers and trl accept ------------------------------------------------------------
 # Filled from the libraries themselves on first use, so the lists follow the installed versions and
-# importing this module (and shoplm.config) does not import torch; validating a train or dpo section does.
+# importing this module does not import torch; validating a train or dpo section does.
 
 def _add_enum(registry: Registry[str], module: str, enum: str) -> None:
     for member in getattr(importlib.import_module(module), enum):
@@ -90,8 +89,6 @@ def check_target_modules(target_modules: str | list[str], linear_names: Iterable
     suffixes = sorted({part for name in names for part in _suffixes(name)})
     missing = [t for t in target_modules if not any(n == t or n.endswith("." + t) for n in names)]
     if missing:
-        from shoplm.config import ParamsError  # config imports this module
-
         shown = sorted({name.rsplit(".", 1)[-1] for name in names})
         hint = did_you_mean(missing[0], suffixes)
         raise ParamsError(f"{key}: {missing} match no Linear layer of the base model.{hint} "
@@ -210,6 +207,8 @@ def _override_problem(adapter: str, err: Any) -> str:
 
 
 class TrainSection(_Strict):
+    section = "train"
+
     defaults: TrainHyperparameters = Field(default_factory=TrainHyperparameters)
     adapters: dict[str, AdapterSpec] = Field(default_factory=dict)
 
@@ -221,6 +220,8 @@ class TrainSection(_Strict):
 
 class DPOSection(_Strict):
     """Preference runs, keyed by the SFT adapter they start from (output: ``<key>-dpo``)."""
+
+    section = "dpo"
 
     defaults: DPOHyperparameters = Field(default_factory=DPOHyperparameters)
     adapters: dict[str, AdapterSpec] = Field(default_factory=dict, description="SFT adapter name → the "

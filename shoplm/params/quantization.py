@@ -4,27 +4,26 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from shoplm.quantization.quantizers import QUANTIZERS
+from shoplm.params.loader import StrictModel
+from shoplm.quantization.quantizers import QUANTIZERS  # light: each quantizer imports llm-compressor when it runs
 
 SEARCH_PREFIX = "search:"  # quantize.eval_set "search:<grid>": the held-out test questions of search@<grid>
 
 
-class CalibrationSettings(BaseModel):
+class CalibrationSettings(StrictModel):
     """Calibration prompts: questions of an evaluation set rendered with the project's chat prompt."""
-
-    model_config = ConfigDict(extra="forbid")
 
     set: str = Field("sample", description="Evaluation set (data/eval/<set>.jsonl) the prompts come from.")
     samples: int = Field(16, ge=1, description="Number of prompts (seed 003: the development questions).")
     max_seq_len: int = Field(512, ge=16, description="Prompts are cut to this many tokens.")
 
 
-class QuantizeSection(BaseModel):
+class QuantizeSection(StrictModel):
     """Stage ``quantize``: W{bits}A16 weight-only quantization of a merged model (seed 003 §4.6)."""
 
-    model_config = ConfigDict(extra="forbid")
+    section = "quantize"
 
     model: str = Field("ensemble", description="A model of models/merged/<model>/ (a merge or search output).")
     method: QUANTIZERS.validated() = Field("rtn", description="Quantizer: rtn, awq or gptq.")

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from shoplm import tracking
-from shoplm.arena.data import read_arena_csv
-from shoplm.arena.folds import validation_mask
-from shoplm.arena.metrics import scores
+from arena.data import read_arena_csv
+from arena.folds import validation_mask
+from arena.metrics import scores
 
 EXPERIMENT = "shoplm-arena"
 OUT_DIR = Path("reports/arena")

@@ -10,7 +10,7 @@ example configs override its schema defaults):
 
 ``params.yaml`` stays the one file DVC reads: ``shoplm profile use NAME`` resolves, validates and writes
 it (the defaults' layout and comments, the profile's values, a header naming the profile), under the
-lock of ``shoplm.params_lock``. ``shoplm profile show NAME`` prints every resolved value with the file
+lock of ``shoplm.params.lock``. ``shoplm profile show NAME`` prints every resolved value with the file
 and line it came from; a validation error names the file and line of the bad key itself.
 """
 
@@ -27,8 +27,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from shoplm.config import PARAMS_FILE, Params, ParamsError, located_errors
-from shoplm.params_merge import Origin, Path_, layer_origins, merge, plain
+from shoplm.params.file import Params
+from shoplm.params.loader import PARAMS_FILE, ParamsError, located_errors
+from shoplm.params.merge import Origin, Path_, layer_origins, merge, plain
 
 PROFILES_DIR = Path("profiles")
 DEFAULTS = "defaults"
@@ -202,7 +203,7 @@ def _inline(value: Any) -> str:
 
 def use_profile(name: str, target: Path = PARAMS_FILE, profiles_dir: Path = PROFILES_DIR) -> bool:
     """Resolve, validate and write ``target``; True when it changed. Nothing is written on an error."""
-    from shoplm.params_lock import params_lock, write_atomic
+    from shoplm.params.lock import params_lock, write_atomic
 
     resolved = resolve(name, profiles_dir=profiles_dir)
     resolved.validate()

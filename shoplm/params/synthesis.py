@@ -1,20 +1,21 @@
 """The ``synth`` params section: endpoint, model, key variable, prices, sampling, retries, budget, rows.
 
-Imported by ``shoplm.config`` (one field of ``Params``). The API key itself is never a param: only the
+The API key itself is never a param: only the
 name of the environment variable that holds it (``api_key_env``), so params, MLflow params and DVC
 locks cannot leak it.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from shoplm.builders.registry import BUILDER_MODULES, BUILDERS
 from shoplm.errors import keyed_problems
+from shoplm.params.loader import StrictModel as _Strict
 from shoplm.registry import UnknownNameError
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+#: The rows that need an LLM, from the builders' lazy name list (no builder is imported to check them).
+LLM_ROWS = BUILDER_MODULES["llm_rows"]
 
 
 class ServerSettings(_Strict):
@@ -81,6 +82,8 @@ class FewShot(_Strict):
 class SynthSection(_Strict):
     """Stage ``synth``: LLM-built Table 7 rows through any OpenAI-compatible endpoint."""
 
+    section = "synth"
+
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint (…/v1); null with server.launch.")
     model: str = Field("base", description="Model name sent in requests (the launched server serves it so).")
     api_key_env: str = Field("SHOPLM_SYNTH_API_KEY", description="Environment variable holding the API key; "
@@ -102,14 +105,11 @@ class SynthSection(_Strict):
     @field_validator("rows")
     @classmethod
     def _llm_rows(cls, value: dict[str, int]) -> dict[str, int]:
-        from shoplm.builders.registry import BUILDERS, get_builder
-
         problems: list[tuple[tuple[str, ...], str]] = []
         for name, wanted in value.items():
             if name not in BUILDERS:
-                llm = [n for n, spec in BUILDERS.items() if spec.needs_llm]
-                problems.append(((name,), str(UnknownNameError("LLM row", name, llm))))
-            elif not get_builder(name).needs_llm:
+                problems.append(((name,), str(UnknownNameError("LLM row", name, LLM_ROWS))))
+            elif name not in LLM_ROWS:
                 problems.append(((name,), f"builder {name!r} needs no LLM: list it under build.mixtures"))
             elif isinstance(wanted, bool) or wanted < 1:
                 problems.append(((name,), f"questions wanted must be an integer >= 1, got {wanted!r}"))

@@ -1,21 +1,22 @@
-"""Params section ``package``: which model goes into which track's submission, and how it is checked."""
+"""Params sections ``package`` (which model goes into which track's submission, and how it is checked) and
+``register_model`` (the MLflow model registry)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator
+from pydantic import Field, PositiveFloat, field_validator
 
+from shoplm.params.loader import StrictModel
 from shoplm.submission.tracks import SUBMISSION_TRACKS
 
 # The evaluator's contract: get_batch_size() returns an int from 1 to 16.
 MAX_BATCH_SIZE = 16
 
 
-class TrackPackage(BaseModel):
+class TrackPackage(StrictModel):
     """One track's package: the model folder it ships and the questions that check it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     model: str = Field(description="The model folder to ship: models/base (zero-shot), models/adapters/<name> "
                        "(the base plus that adapter), models/merged/<name> or models/quantized/<name>.")
@@ -32,10 +33,10 @@ class TrackPackage(BaseModel):
         return str(path)
 
 
-class PackageSection(BaseModel):
+class PackageSection(StrictModel):
     """Stage ``package@<track>``: dist/submission-<track>/, a KDD Cup 2024 submission repository."""
 
-    model_config = ConfigDict(extra="forbid")
+    section = "package"
 
     tracks: dict[SUBMISSION_TRACKS.validated(), TrackPackage] = Field(  # type: ignore[valid-type]
         default_factory=dict, description="Track (track1 … track5) → its package. The winners shipped one "
@@ -57,4 +58,28 @@ class PackageSection(BaseModel):
         wrong = [size for size in value if not 1 <= size <= MAX_BATCH_SIZE]
         if wrong:
             raise ValueError(f"batch sizes must be 1 to {MAX_BATCH_SIZE} (the evaluator's range), got {wrong}")
+        return value
+
+
+class RegisterSection(StrictModel):
+    """Stage ``register_model``: the quantized model of ``quantize.model`` into the MLflow model registry."""
+
+    section = "register_model"
+
+    name: str = Field("shoplm", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+                      description="Registered model name; fetch it as models:/NAME@ALIAS.")
+    aliases: list[str] = Field(default_factory=lambda: ["candidate"],
+                               description="Aliases moved to every new version (MLflow reserves 'latest').")
+    champion: str | None = Field("champion", description="Alias moved only when the new version scores at "
+                                 "least the current holder's `metric` (null: no such alias).")
+    metric: str = Field("after/track5", description="The score the champion alias compares: a key of "
+                        "reports/quantize/<model>/metrics.json with the method's prefix dropped.")
+
+    @field_validator("aliases", "champion")
+    @classmethod
+    def _aliases_mlflow_takes(cls, value: list[str] | str | None) -> list[str] | str | None:
+        for alias in [value] if isinstance(value, str) else value or []:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", alias) or re.fullmatch(r"latest|v\d+", alias, re.I):
+                raise ValueError(f"alias {alias!r}: a letter or '_' first, then letters, digits, '_' or '-'; "
+                                 "not 'latest' or v<number> (MLflow reserves them for versions)")
         return value

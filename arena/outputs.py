@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shoplm.arena.data import LABEL_COLUMNS
+from arena.data import LABEL_COLUMNS
 
 SUBMISSION_COLUMNS = ("id", *LABEL_COLUMNS)
 

@@ -11,8 +11,8 @@ from shoplm.registry import Registry
 
 
 def _load_models() -> None:
-    import shoplm.arena.baselines  # noqa: F401  (registers prior, bucket, gbdt)
-    import shoplm.arena.classifier  # noqa: F401  (registers lora)
+    import arena.baselines  # noqa: F401  (registers prior, bucket, gbdt)
+    import arena.classifier  # noqa: F401  (registers lora)
 
 
 ARENA_MODELS: Registry[type] = Registry("arena model", loader=_load_models)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shoplm.sources.base import SourceError
+from shoplm.errors import UserError
 
 TEXT_COLUMNS = ("prompt", "response_a", "response_b")
 LABEL_COLUMNS = ("winner_model_a", "winner_model_b", "winner_tie")
@@ -27,11 +27,25 @@ CLASSES = ("a", "b", "tie")
 SWAP_ORDER = [1, 0, 2]
 
 
-class ArenaDataError(SourceError):
-    """A competition file that does not follow the schema; the message names file, row and column."""
+class ArenaDataError(UserError, ValueError):
+    """A competition file that does not follow the schema; the message names file, row and column.
+
+    Its message reads like shoplm.sources' SourceError (``file: row N: field 'column': reason``), but it
+    does not derive from it: the arena package shares only shoplm's registry, errors, tracking and params
+    loader, so that editing a ShopBench reader does not rerun the arena DAG.
+    """
 
     def __init__(self, file: str | Path, reason: str, row: int | None = None, column: str | None = None) -> None:
-        super().__init__(file, reason, row=row, field=column, row_kind="row")
+        self.file = str(file)
+        self.reason = reason
+        self.row = row
+        self.column = column
+        parts = [self.file]
+        if row is not None:
+            parts.append(f"row {row}")
+        if column is not None:
+            parts.append(f"field '{column}'")
+        super().__init__(": ".join(parts) + f": {reason}")
 
 
 def _turns(path: Path, row: int, column: str, text: object) -> list[str | None]:

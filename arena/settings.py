@@ -1,4 +1,4 @@
-"""``arena/params.yaml``: one pydantic model per section, loaded with shoplm.config's file:line errors.
+"""``arena/params.yaml``: one pydantic model per section, loaded with shoplm.params.loader's file:line errors.
 
 The arena pipeline keeps its own params file (and DVC file) beside the ShopBench DAG, so the two
 pipelines never invalidate each other. Paths in it are relative to the repository root, where the
@@ -10,23 +10,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from shoplm.arena.classifier import ClassifierSettings
-from shoplm.arena.postprocess import CALIBRATORS
-from shoplm.arena.registry import ARENA_MODELS
-from shoplm.config import load_section
+from arena.classifier import ClassifierSettings
+from arena.postprocess import CALIBRATORS
+from arena.registry import ARENA_MODELS
 from shoplm.errors import keyed_problems
+from shoplm.params.loader import StrictModel, load_section
 
 ARENA_PARAMS = Path("arena/params.yaml")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DataSection(_Strict):
+class DataSection(StrictModel):
     """The competition files and the validation split every model is scored on."""
+
+    section = "data"
 
     train: str = Field(description="Train CSV (with model and winner columns).")
     test: str = Field(description="Test CSV (id, prompt, response_a, response_b).")
@@ -41,8 +39,10 @@ class DataSection(_Strict):
         return self
 
 
-class BaselinesSection(_Strict):
+class BaselinesSection(StrictModel):
     """Non-neural models by registry name (prior, bucket, gbdt), each with its constructor options."""
+
+    section = "baselines"
 
     models: dict[ARENA_MODELS.validated(), dict[str, Any]] = Field(
         default_factory=lambda: {"prior": {}, "bucket": {}, "gbdt": {}})
@@ -57,14 +57,18 @@ class BaselinesSection(_Strict):
         return self
 
 
-class ClassifiersSection(_Strict):
+class ClassifiersSection(StrictModel):
     """LoRA classifiers by a name of your choice (a DVC foreach item each)."""
+
+    section = "classifiers"
 
     models: dict[str, ClassifierSettings]
 
 
-class EnsembleSection(_Strict):
+class EnsembleSection(StrictModel):
     """How the classifiers' validation predictions become the submission."""
+
+    section = "ensemble"
 
     members: list[str] = Field(description="Classifier names to blend (their swap-TTA predictions).")
     calibrations: list[CALIBRATORS.validated()] = Field(
@@ -82,4 +86,6 @@ SECTIONS: dict[str, type[BaseModel]] = {
 
 def load_arena_section(name: str, path: Path | str = ARENA_PARAMS) -> Any:
     """One validated section of arena/params.yaml; a mistake raises ParamsError naming file:line and key."""
-    return load_section(name, path, sections=SECTIONS)
+    if name not in SECTIONS:
+        raise KeyError(f"unknown arena params section {name!r}; known: {', '.join(sorted(SECTIONS))}")
+    return load_section(SECTIONS[name], path, name=name)

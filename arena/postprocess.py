@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 
-from shoplm.arena.metrics import log_loss, normalise
+from arena.metrics import log_loss, normalise
 from shoplm.registry import Registry
 
 CALIBRATORS: Registry[type] = Registry("arena calibrator")

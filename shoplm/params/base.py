@@ -1,4 +1,4 @@
-"""``TinyModelSpec``: the validated parameters of the locally built tiny Qwen2 base model."""
+"""Params section ``base`` (the model every later stage starts from) and the tiny test model's spec."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shoplm.modeling.corpus import DEFAULT_CORPUS_PATH, REGENERATE
+from shoplm.params.loader import StrictModel
+
+#: The tiny model's shipped training text, and the command that writes it (``data/generators/corpus.py``).
+DEFAULT_CORPUS_PATH = Path("data/corpus/tiny_corpus.txt")
+REGENERATE = "python -m data.generators.corpus"
 
 #: vLLM serves ShopBench with this model length; the tiny model's positions must cover it.
 COMPETITION_MAX_MODEL_LEN = 3072
 
 
-class TinyModelSpec(BaseModel):
+class TinyModelSpec(StrictModel):
     """Dimensions, seed and pre-training budget of the tiny base model (the ``tiny`` profile's base).
 
     Every 4-bit quantized Linear needs its input size divisible by the group size, so ``hidden_size``
@@ -87,3 +91,26 @@ class TinyModelSpec(BaseModel):
                 f"regenerate the shipped one with `{REGENERATE}`"
             )
         return path
+
+
+class BaseSection(StrictModel):
+    """Stage ``base``: the model every later stage starts from."""
+
+    section = "base"
+
+    model: str = Field("tiny", description='"tiny" builds the local test model; a packaged GGUF name '
+                       '(smollm2-135m-instruct) or a local .gguf file is converted; else a local folder or hub id.')
+    dtype: Literal["float32", "bfloat16", "float16"] = Field(
+        "float32", description="Weight dtype a GGUF conversion writes (the tiny model has tiny.dtype; a "
+        "folder or hub id is used as it is).")
+    allow_download: bool = Field(False, description="Let a hub id download; off by default (offline runs).")
+    tiny: TinyModelSpec = Field(default_factory=TinyModelSpec, description="Spec of the locally built model.")
+
+
+class ServingParallelism(BaseModel):
+    """The one key of ``evaluate`` stage ``base`` checks the model against (its GPUs per model), read
+    without the rest of the section, so the base model is not rebuilt when generation settings change."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    tensor_parallel_size: int = Field(1, ge=1, description="GPUs per model (vLLM backend).")

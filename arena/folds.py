@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shoplm.arena.data import joined
+from arena.data import joined
 
 
 def prompt_groups(frame: pd.DataFrame) -> np.ndarray:

@@ -4,7 +4,7 @@
     bucket   "difference bucket mean": quantile buckets of len(a) - len(b), mean outcome per bucket (≈1.051)
     gbdt     gradient boosting on length and overlap features (≈1.03)
 
-Registered in ``shoplm.arena.registry.ARENA_MODELS`` next to the LoRA classifiers (``shoplm.arena.classifier``), so params
+Registered in ``arena.registry.ARENA_MODELS`` next to the LoRA classifiers (``arena.classifier``), so params
 name them and an unknown name fails with the known ones.
 """
 
@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shoplm.arena.data import swap_sides
-from shoplm.arena.features import battle_features, length_difference
-from shoplm.arena.registry import ARENA_MODELS
+from arena.data import swap_sides
+from arena.features import battle_features, length_difference
+from arena.registry import ARENA_MODELS
 
 
 def _one_hot(labels: np.ndarray) -> np.ndarray:

@@ -18,4 +18,8 @@ multi-class log loss. The pieces, one concern per module:
 
 The stages (tasks/arena_*.py), arena/dvc.yaml and the flow (flows/arena.py, ``make arena``) put them
 together; data/generators/arena.py writes the sample in data/sample/arena/.
+
+A package of its own beside shoplm: it imports from shoplm only ``shoplm.registry``, ``shoplm.errors``,
+``shoplm.tracking`` and the params loader ``shoplm.params.loader``, so a change to a ShopBench module
+does not rerun the arena DAG, and the reverse (tests/arena/test_params_and_dag.py checks it).
 """

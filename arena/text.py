@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from shoplm.arena.data import TEXT_COLUMNS, joined
+from arena.data import TEXT_COLUMNS, joined
 
 HEADERS = {"prompt": "<prompt>", "response_a": "<response_a>", "response_b": "<response_b>"}
 #: Tokens kept back beyond the headers' own: decoding a cut field and encoding it again can merge or
