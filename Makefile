@@ -22,6 +22,10 @@ export TOKENIZERS_PARALLELISM := false
 # records (flow and task runs) in the repository, next to MLflow's.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PREFECT_HOME ?= $(CURDIR)/.prefect
+# The first flow of a fresh clone starts Prefect's temporary API server on a new database (migrations
+# included); on a busy 2-core machine that took over Prefect's 20 s default and the run died before any
+# stage ("Timed out while attempting to connect to ephemeral Prefect API server").
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 
 .PHONY: install run study synth arena score test bench clean
 
