@@ -14,8 +14,9 @@ a params key or an evaluation set's path fails at once, in one line, with exit c
 A run's ``profile`` and ``eval_sets`` hold for that run only: they are written to ``params.yaml`` (the
 file DVC reads) while its stages run, and the user's file is given back byte-identical on every exit
 path, success or failure. Runs take a lock on ``params.yaml`` for their whole duration, so concurrent
-runs (a served deployment triggered twice) queue instead of racing (``shoplm.params.lock``). To switch
-the params for good: ``shoplm profile use NAME``.
+runs (a served deployment triggered twice) queue instead of racing (``shoplm.params.lock``); a run plans
+its stages only once it holds the lock, from the params as they stand then (while another run holds it,
+``params.yaml`` holds that run's params). To switch the params for good: ``shoplm profile use NAME``.
 
 When a stage fails, the parent run is tagged with every stage's outcome, ``failed_stage`` and ``error``
 (the stage's one-line error), and the run stops. A stage that exits with code 2 (the user's input is
@@ -40,7 +41,7 @@ from flows.plan import plan_run
 from flows.summary import comparison_metrics, eval_set_dirs, print_summary, search_grids, search_table, side_by_side
 from shoplm import tracking
 from shoplm.params.loader import PARAMS_FILE, ParamsError
-from shoplm.params.lock import params_lock, run_params
+from shoplm.params.lock import ParamsBusy, params_lock, run_params
 from shoplm.registry import UnknownNameError
 
 EXIT_USER_ERROR = 2  # tasks/_runner.py: a user's mistake, reported in one line
@@ -155,12 +156,14 @@ def pipeline(
     """
     logger = get_run_logger()
     root = tracking.repo_root()
-    plan = plan_run(root, profile=profile, eval_sets=eval_sets, stages=stages, force=force, skip=skip)
-    logger.info("stages to run, in DAG order: %s", ", ".join(plan.selected))
     outcomes: dict[str, str] = {}
-    tags = {"git.commit": _git_commit(root), "profile": plan.label}
-    with params_lock(root / PARAMS_FILE), run_params(plan.params_text, root / PARAMS_FILE):
-        with tracking.parent_run("pipeline", tags=tags) as run:
+    # The lock first: while another run holds it, params.yaml holds that run's params, not the user's.
+    with params_lock(root / PARAMS_FILE):
+        plan = plan_run(root, profile=profile, eval_sets=eval_sets, stages=stages, force=force, skip=skip)
+        logger.info("stages to run, in DAG order: %s", ", ".join(plan.selected))
+        tags = {"git.commit": _git_commit(root), "profile": plan.label}
+        with run_params(plan.params_text, root / PARAMS_FILE), \
+                tracking.parent_run("pipeline", tags=tags) as run:
             import mlflow
 
             mlflow.log_text(plan.params_text, "params.yaml")  # exactly what the stages read
@@ -206,11 +209,17 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
+    root = tracking.repo_root()
     try:
         # The flow checks its arguments too (a deployment run has no CLI); checking here first answers a
-        # typo in a second, before Prefect starts.
-        plan_run(tracking.repo_root(), profile=args.profile, eval_sets=args.eval_sets, stages=args.stages,
-                 force=args.force, skip=args.skip)
+        # typo in a second, before Prefect starts. With the lock only, as in the flow: while another run
+        # holds it, params.yaml holds that run's params; the flow checks once it holds the lock itself.
+        try:
+            with params_lock(root / PARAMS_FILE, wait=False):
+                plan_run(root, profile=args.profile, eval_sets=args.eval_sets, stages=args.stages,
+                         force=args.force, skip=args.skip)
+        except ParamsBusy:
+            pass
         outcomes = pipeline(profile=args.profile, force=args.force, eval_sets=args.eval_sets, stages=args.stages,
                             skip=args.skip)
     except (ParamsError, UnknownNameError) as exc:
