@@ -22,6 +22,8 @@ export TOKENIZERS_PARALLELISM := false
 # records (flow and task runs) in the repository, next to MLflow's.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PREFECT_HOME ?= $(CURDIR)/.prefect
+# Prefect 3.7 keeps its block-registration memo in ~/.prefect whatever PREFECT_HOME says (flows/quiet.py).
+export PREFECT_SERVER_MEMO_STORE_PATH ?= $(PREFECT_HOME)/memo_store.toml
 
 .PHONY: install run study synth arena score test bench clean
 

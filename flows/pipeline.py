@@ -35,14 +35,25 @@ import sys
 import time
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from flows import quiet
 
-from flows.plan import plan_run
-from flows.summary import comparison_metrics, eval_set_dirs, print_summary, search_grids, search_table, side_by_side
-from shoplm import tracking
-from shoplm.params.loader import PARAMS_FILE, ParamsError
-from shoplm.params.lock import ParamsBusy, params_lock, run_params
-from shoplm.registry import UnknownNameError
+quiet.quiet_libraries()  # before Prefect and MLflow: they read their settings at import
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+
+from flows.plan import plan_run  # noqa: E402
+from flows.summary import (  # noqa: E402
+    comparison_metrics,
+    eval_set_dirs,
+    print_summary,
+    search_grids,
+    search_table,
+    side_by_side,
+)
+from shoplm import tracking  # noqa: E402
+from shoplm.params.loader import PARAMS_FILE, ParamsError  # noqa: E402
+from shoplm.params.lock import ParamsBusy, params_lock, run_params  # noqa: E402
+from shoplm.registry import UnknownNameError  # noqa: E402
 
 EXIT_USER_ERROR = 2  # tasks/_runner.py: a user's mistake, reported in one line
 _EXIT_CODE = re.compile(r"exited with (-?\d+)")  # DVC: "failed to run: <cmd>, exited with 2"

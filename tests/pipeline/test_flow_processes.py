@@ -95,6 +95,10 @@ def stages_line(flow: Flow) -> str:
                  if "stages to run, in DAG order: " in line), "")
 
 
+def noise(flow: Flow) -> list[str]:
+    return [line for line in flow.lines if "ERROR" in line or "Traceback" in line]
+
+
 @dataclass
 class QueuedRuns:
     """Run A with an extra evaluation set, and run B, plain, started while A holds params.yaml's lock."""
@@ -153,3 +157,13 @@ def test_a_queued_run_plans_its_own_stages_once_it_holds_the_lock(queued):
     assert lock["eval_sets@sample"]["params"] == {"params.yaml": {"eval_sets.sample": SAMPLE}}
     assert sorted(p.name for p in (root / "data/eval").glob("*.jsonl")) == ["extra.jsonl", "sample.jsonl"]
 
+
+@pytest.mark.parametrize("run", ["a", "b"])
+def test_a_successful_run_prints_no_error_line(queued, run):
+    """Telemetry, its database writes, a memo file outside PREFECT_HOME, optional-kernel warnings: not errors."""
+    flow = getattr(queued, run)
+    assert noise(flow) == [], flow.output
+    assert "memo_store.toml" not in flow.output, flow.output  # Prefect's memo of its block registration ...
+    assert (queued.root / f".prefect-{run}/memo_store.toml").exists()  # ... is in PREFECT_HOME
+    assert not (queued.home / ".prefect").exists()  # not in ~/.prefect
+    assert "pip install kernels" not in flow.output, flow.output  # bitsandbytes' optional CPU kernels
