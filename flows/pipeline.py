@@ -9,7 +9,8 @@ stage writes its own nested MLflow run, and its output is streamed line by line 
     python -m flows.pipeline --force evaluate --eval-set dev=../shared/data/shopbench/development.json
 
 A run's arguments are checked before anything runs (``flows.plan``): a typo in a stage name, a profile,
-a params key or an evaluation set's path fails at once, in one line, with exit code 2.
+a params key or an evaluation set's name or path fails at once, in one line, with exit code 2 (a
+malformed ``--eval-set`` before Prefect is even imported).
 
 A run's ``profile`` and ``eval_sets`` hold for that run only: they are written to ``params.yaml`` (the
 file DVC reads) while its stages run, and the user's file is given back byte-identical on every exit
@@ -35,9 +36,47 @@ import sys
 import time
 from pathlib import Path
 
-from flows import quiet
+from shoplm.params.loader import PARAMS_FILE, ParamsError, validate_eval_sets
 
-quiet.quiet_libraries()  # before Prefect and MLflow: they read their settings at import
+EXIT_USER_ERROR = 2  # tasks/_runner.py: a user's mistake, reported in one line
+
+
+def _refuse(message: str) -> None:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    sys.exit(EXIT_USER_ERROR)
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m flows.pipeline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", help="profile in profiles/ for this run only (default: params.yaml as it is)")
+    parser.add_argument("--force", nargs="*", default=[], metavar="STAGE", help="stages to re-run regardless")
+    parser.add_argument("--stages", nargs="*", metavar="STAGE", help="run only these stages")
+    parser.add_argument("--skip", nargs="*", default=[], metavar="STAGE",
+                        help="leave these stages out (a name without @ means all its items)")
+    parser.add_argument("--eval-set", action="append", default=[], metavar="NAME=PATH",
+                        help="an evaluation set for this run, added to the params' own (repeatable)")
+    args = parser.parse_args(argv)
+    eval_sets: dict[str, str] = {}
+    for item in args.eval_set:
+        name, sep, path = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError("takes NAME=PATH")
+            validate_eval_sets({name: path})  # the rules of params.yaml's sets: a name DVC and reports/ can use
+        except ValueError as exc:
+            _refuse(f"--eval-set {item}: {exc}")
+        eval_sets[name] = path
+    args.eval_sets = eval_sets or None
+    return args
+
+
+if __name__ == "__main__":  # a malformed command line fails here, in a second, before Prefect and MLflow load
+    _parse_args(sys.argv[1:])
+
+from flows import quiet  # noqa: E402  (before Prefect and MLflow: they read their settings at import)
+
+quiet.quiet_libraries()
 
 from prefect import flow, get_run_logger, task  # noqa: E402
 
@@ -51,11 +90,9 @@ from flows.summary import (  # noqa: E402
     side_by_side,
 )
 from shoplm import tracking  # noqa: E402
-from shoplm.params.loader import PARAMS_FILE, ParamsError  # noqa: E402
 from shoplm.params.lock import ParamsBusy, params_lock, run_params  # noqa: E402
 from shoplm.registry import UnknownNameError  # noqa: E402
 
-EXIT_USER_ERROR = 2  # tasks/_runner.py: a user's mistake, reported in one line
 _EXIT_CODE = re.compile(r"exited with (-?\d+)")  # DVC: "failed to run: <cmd>, exited with 2"
 _MAX_TAG_CHARS = 500
 
@@ -198,24 +235,6 @@ def pipeline(
                 mlflow.log_text(search_table(root, grid), f"comparison/search-{grid}.txt")
             logger.info("MLflow parent run %s (%s)", run.info.run_id, tracking.tracking_uri(root))
     return outcomes
-
-
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m flows.pipeline", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", help="profile in profiles/ for this run only (default: params.yaml as it is)")
-    parser.add_argument("--force", nargs="*", default=[], metavar="STAGE", help="stages to re-run regardless")
-    parser.add_argument("--stages", nargs="*", metavar="STAGE", help="run only these stages")
-    parser.add_argument("--skip", nargs="*", default=[], metavar="STAGE",
-                        help="leave these stages out (a name without @ means all its items)")
-    parser.add_argument("--eval-set", action="append", default=[], metavar="NAME=PATH",
-                        help="an evaluation set for this run, added to the params' own (repeatable)")
-    args = parser.parse_args(argv)
-    try:
-        args.eval_sets = dict(item.split("=", 1) for item in args.eval_set) or None
-    except ValueError:
-        parser.error("--eval-set takes NAME=PATH")
-    return args
 
 
 def main(argv: list[str] | None = None) -> int:
