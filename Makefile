@@ -26,8 +26,10 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 # included); on a busy 2-core machine that took over Prefect's 20 s default and the run died before any
 # stage ("Timed out while attempting to connect to ephemeral Prefect API server").
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
+# Prefect 3.7 keeps its block-registration memo in ~/.prefect whatever PREFECT_HOME says (flows/quiet.py).
+export PREFECT_SERVER_MEMO_STORE_PATH ?= $(PREFECT_HOME)/memo_store.toml
 
-.PHONY: install run study synth arena score test bench clean
+.PHONY: install run study synth arena repro score test bench clean
 
 install: $(STAMP)
 
@@ -66,6 +68,11 @@ synth: $(STAMP)
 # file (arena/dvc.yaml) and params (arena/params.yaml), under the Prefect flow, MLflow experiment shoplm-arena.
 arena: $(STAMP)
 	OMP_NUM_THREADS=$(RUN_THREADS) $(PY) -m flows.arena
+
+# DVC alone, without Prefect and without activating .venv first (its dvc, and its python for the stage
+# commands): `make repro` is `dvc repro`; `make repro ARGS=evaluate`, `make repro ARGS="--dry"`.
+repro: $(STAMP)
+	OMP_NUM_THREADS=$(RUN_THREADS) $(VENV)/bin/dvc repro $(ARGS)
 
 # The official scorer alone, on the bundled sample questions and predictions.
 score: $(STAMP)

@@ -16,13 +16,17 @@ import json
 import sys
 from pathlib import Path
 
-from prefect import flow, get_run_logger
+from flows import quiet
 
-from arena.runs import EXPERIMENT, OUT_DIR
-from flows.pipeline import _git_commit, run_stage
-from flows.plan import check_stage_names, matches
-from shoplm import tracking
-from shoplm.registry import UnknownNameError
+quiet.quiet_libraries()  # before Prefect and MLflow: they read their settings at import
+
+from prefect import flow, get_run_logger  # noqa: E402
+
+from arena.runs import EXPERIMENT, OUT_DIR  # noqa: E402
+from flows.pipeline import _git_commit, run_stage  # noqa: E402
+from flows.plan import check_stage_names, matches  # noqa: E402
+from shoplm import tracking  # noqa: E402
+from shoplm.registry import UnknownNameError  # noqa: E402
 
 ARENA_DVCFILE = "arena/dvc.yaml"
 

@@ -9,13 +9,15 @@ stage writes its own nested MLflow run, and its output is streamed line by line 
     python -m flows.pipeline --force evaluate --eval-set dev=../shared/data/shopbench/development.json
 
 A run's arguments are checked before anything runs (``flows.plan``): a typo in a stage name, a profile,
-a params key or an evaluation set's path fails at once, in one line, with exit code 2.
+a params key or an evaluation set's name or path fails at once, in one line, with exit code 2 (a
+malformed ``--eval-set`` before Prefect is even imported).
 
 A run's ``profile`` and ``eval_sets`` hold for that run only: they are written to ``params.yaml`` (the
 file DVC reads) while its stages run, and the user's file is given back byte-identical on every exit
 path, success or failure. Runs take a lock on ``params.yaml`` for their whole duration, so concurrent
-runs (a served deployment triggered twice) queue instead of racing (``shoplm.params.lock``). To switch
-the params for good: ``shoplm profile use NAME``.
+runs (a served deployment triggered twice) queue instead of racing (``shoplm.params.lock``); a run plans
+its stages only once it holds the lock, from the params as they stand then (while another run holds it,
+``params.yaml`` holds that run's params). To switch the params for good: ``shoplm profile use NAME``.
 
 When a stage fails, the parent run is tagged with every stage's outcome, ``failed_stage`` and ``error``
 (the stage's one-line error), and the run stops. A stage that exits with code 2 (the user's input is
@@ -34,16 +36,63 @@ import sys
 import time
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
-
-from flows.plan import plan_run
-from flows.summary import comparison_metrics, eval_set_dirs, print_summary, search_grids, search_table, side_by_side
-from shoplm import tracking
-from shoplm.params.loader import PARAMS_FILE, ParamsError
-from shoplm.params.lock import params_lock, run_params
-from shoplm.registry import UnknownNameError
+from shoplm.params.loader import PARAMS_FILE, ParamsError, validate_eval_sets
 
 EXIT_USER_ERROR = 2  # tasks/_runner.py: a user's mistake, reported in one line
+
+
+def _refuse(message: str) -> None:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    sys.exit(EXIT_USER_ERROR)
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m flows.pipeline", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", help="profile in profiles/ for this run only (default: params.yaml as it is)")
+    parser.add_argument("--force", nargs="*", default=[], metavar="STAGE", help="stages to re-run regardless")
+    parser.add_argument("--stages", nargs="*", metavar="STAGE", help="run only these stages")
+    parser.add_argument("--skip", nargs="*", default=[], metavar="STAGE",
+                        help="leave these stages out (a name without @ means all its items)")
+    parser.add_argument("--eval-set", action="append", default=[], metavar="NAME=PATH",
+                        help="an evaluation set for this run, added to the params' own (repeatable)")
+    args = parser.parse_args(argv)
+    eval_sets: dict[str, str] = {}
+    for item in args.eval_set:
+        name, sep, path = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError("takes NAME=PATH")
+            validate_eval_sets({name: path})  # the rules of params.yaml's sets: a name DVC and reports/ can use
+        except ValueError as exc:
+            _refuse(f"--eval-set {item}: {exc}")
+        eval_sets[name] = path
+    args.eval_sets = eval_sets or None
+    return args
+
+
+if __name__ == "__main__":  # a malformed command line fails here, in a second, before Prefect and MLflow load
+    _parse_args(sys.argv[1:])
+
+from flows import quiet  # noqa: E402  (before Prefect and MLflow: they read their settings at import)
+
+quiet.quiet_libraries()
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+
+from flows.plan import plan_run  # noqa: E402
+from flows.summary import (  # noqa: E402
+    comparison_metrics,
+    eval_set_dirs,
+    print_summary,
+    search_grids,
+    search_table,
+    side_by_side,
+)
+from shoplm import tracking  # noqa: E402
+from shoplm.params.lock import ParamsBusy, params_lock, run_params  # noqa: E402
+from shoplm.registry import UnknownNameError  # noqa: E402
+
 _EXIT_CODE = re.compile(r"exited with (-?\d+)")  # DVC: "failed to run: <cmd>, exited with 2"
 _MAX_TAG_CHARS = 500
 
@@ -155,12 +204,14 @@ def pipeline(
     """
     logger = get_run_logger()
     root = tracking.repo_root()
-    plan = plan_run(root, profile=profile, eval_sets=eval_sets, stages=stages, force=force, skip=skip)
-    logger.info("stages to run, in DAG order: %s", ", ".join(plan.selected))
     outcomes: dict[str, str] = {}
-    tags = {"git.commit": _git_commit(root), "profile": plan.label}
-    with params_lock(root / PARAMS_FILE), run_params(plan.params_text, root / PARAMS_FILE):
-        with tracking.parent_run("pipeline", tags=tags) as run:
+    # The lock first: while another run holds it, params.yaml holds that run's params, not the user's.
+    with params_lock(root / PARAMS_FILE):
+        plan = plan_run(root, profile=profile, eval_sets=eval_sets, stages=stages, force=force, skip=skip)
+        logger.info("stages to run, in DAG order: %s", ", ".join(plan.selected))
+        tags = {"git.commit": _git_commit(root), "profile": plan.label}
+        with run_params(plan.params_text, root / PARAMS_FILE), \
+                tracking.parent_run("pipeline", tags=tags) as run:
             import mlflow
 
             mlflow.log_text(plan.params_text, "params.yaml")  # exactly what the stages read
@@ -186,31 +237,19 @@ def pipeline(
     return outcomes
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m flows.pipeline", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", help="profile in profiles/ for this run only (default: params.yaml as it is)")
-    parser.add_argument("--force", nargs="*", default=[], metavar="STAGE", help="stages to re-run regardless")
-    parser.add_argument("--stages", nargs="*", metavar="STAGE", help="run only these stages")
-    parser.add_argument("--skip", nargs="*", default=[], metavar="STAGE",
-                        help="leave these stages out (a name without @ means all its items)")
-    parser.add_argument("--eval-set", action="append", default=[], metavar="NAME=PATH",
-                        help="an evaluation set for this run, added to the params' own (repeatable)")
-    args = parser.parse_args(argv)
-    try:
-        args.eval_sets = dict(item.split("=", 1) for item in args.eval_set) or None
-    except ValueError:
-        parser.error("--eval-set takes NAME=PATH")
-    return args
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
+    root = tracking.repo_root()
     try:
         # The flow checks its arguments too (a deployment run has no CLI); checking here first answers a
-        # typo in a second, before Prefect starts.
-        plan_run(tracking.repo_root(), profile=args.profile, eval_sets=args.eval_sets, stages=args.stages,
-                 force=args.force, skip=args.skip)
+        # typo in a second, before Prefect starts. With the lock only, as in the flow: while another run
+        # holds it, params.yaml holds that run's params; the flow checks once it holds the lock itself.
+        try:
+            with params_lock(root / PARAMS_FILE, wait=False):
+                plan_run(root, profile=args.profile, eval_sets=args.eval_sets, stages=args.stages,
+                         force=args.force, skip=args.skip)
+        except ParamsBusy:
+            pass
         outcomes = pipeline(profile=args.profile, force=args.force, eval_sets=args.eval_sets, stages=args.stages,
                             skip=args.skip)
     except (ParamsError, UnknownNameError) as exc:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shoplm.params import profiles
-from shoplm.params.loader import PARAMS_FILE, ParamsError
+from shoplm.params.loader import PARAMS_FILE, ParamsError, validate_eval_sets
 from shoplm.registry import UnknownNameError
 
 
@@ -43,6 +43,11 @@ def _shown(path: Path) -> Path:
 def run_params(root: Path, profile: str | None, eval_sets: dict[str, str] | None) -> tuple[str, str]:
     """(params text, label) for one run; validated, every evaluation set's file checked to exist."""
     params_file = _shown(root / PARAMS_FILE)
+    if eval_sets:  # the run's own sets: an error names them, not the params file they are merged into
+        try:
+            validate_eval_sets(dict(eval_sets))
+        except ValueError as exc:
+            raise ParamsError(f"eval_sets parameter: {exc}") from None
     extra = {"eval_sets": dict(eval_sets)} if eval_sets else None
     if profile:
         resolved = profiles.resolve(profile, extra=extra, extra_source="eval_sets parameter",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,7 @@ import time
 
 import pytest
 
-from shoplm.params.lock import params_lock, run_params, saved_path
+from shoplm.params.lock import ParamsBusy, params_lock, run_params, saved_path, write_atomic
 
 USER_TEXT = "# my notes  \neval_sets: {sample: data/sample.jsonl}   # trailing spaces kept\n"
 
@@ -29,6 +30,28 @@ def test_the_user_file_comes_back_after_a_failed_run(target):
         raise RuntimeError("stage failed")
     assert target.read_text() == USER_TEXT
     assert not saved_path(target).exists()
+
+
+def _mode(path):
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640])
+def test_the_user_file_keeps_its_mode(target, mode):
+    target.chmod(mode)
+    with params_lock(target), run_params("run: 1\n", target):
+        assert _mode(target) == mode  # DVC and the stages read the run's params with the user's mode
+    assert target.read_text() == USER_TEXT
+    assert _mode(target) == mode  # not the 0600 of a temporary file
+
+
+def test_a_new_file_gets_the_mode_open_would_give_it(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "new.yaml", "a: 1\n")
+    finally:
+        os.umask(umask)
+    assert _mode(tmp_path / "new.yaml") == 0o644
 
 
 def test_a_hand_edit_during_the_run_is_not_overwritten(target):
@@ -77,3 +100,16 @@ def test_a_second_writer_waits_for_the_running_one(target):
         assert target.read_text() == USER_TEXT
     child.wait(timeout=30)
     assert waited > 0.5
+
+
+def test_a_busy_lock_can_be_refused_instead_of_awaited(target):
+    child = _child(target, 30)
+    try:
+        assert child.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        with pytest.raises(ParamsBusy), params_lock(target, wait=False):
+            pass
+        assert time.monotonic() - started < 5
+    finally:
+        child.kill()
+        child.wait(timeout=30)

@@ -53,3 +53,19 @@ def test_a_keyerror_from_a_bug_shows_its_traceback() -> None:
     assert "Traceback (most recent call last)" in result.stderr
     assert result.stderr.rstrip().endswith("KeyError: 'adapter_dir'")
     assert "error: " not in result.stderr.splitlines()[0]
+
+
+def test_stages_silence_the_optional_kernel_warning_of_bitsandbytes():
+    """tasks/__init__.py, the first code of every stage, quiets the logger that warns at bitsandbytes' import."""
+    import importlib.util
+    import logging
+
+    import tasks
+
+    spec = importlib.util.find_spec("bitsandbytes")  # found, not imported (torch would take seconds)
+    if spec is None or spec.origin is None:
+        pytest.skip("bitsandbytes is not installed")
+    source = (Path(spec.origin).parent / "backends/cpu/ops.py").read_text()
+    assert "pip install kernels" in source and "logger = logging.getLogger(__name__)" in source
+    assert tasks.__name__ == "tasks"
+    assert logging.getLogger("bitsandbytes.backends.cpu.ops").getEffectiveLevel() == logging.ERROR

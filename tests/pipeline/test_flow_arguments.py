@@ -5,8 +5,11 @@ Fast: no Prefect server, no pipeline run (``flows.pipeline.pipeline`` is replace
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import textwrap
+import time
 
 import pytest
 from prefect.states import Failed
@@ -47,6 +50,39 @@ def test_a_bad_argument_fails_at_once_in_one_line(in_repo, capsys, argv, message
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert (in_repo / "params.yaml").read_bytes() == before
+
+
+def test_a_bad_eval_set_name_is_refused_at_once_naming_the_option(repo):
+    """``--eval-set NAME=PATH`` is checked as the command line is read, before Prefect and MLflow load."""
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "flows.pipeline", "--eval-set", "a b=x.jsonl"], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=120)
+    took = time.monotonic() - started
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.splitlines() == [
+        "error: --eval-set a b=x.jsonl: set name 'a b': use letters, digits, '-' and '_' only"]
+    assert took < 10, f"{took:.1f} s: importing Prefect alone takes longer on a loaded 2-core machine"
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--eval-set", "dev"], "error: --eval-set dev: takes NAME=PATH"),
+    (["--eval-set", "dev="], "error: --eval-set dev=: set 'dev': path must be a non-empty string"),
+])
+def test_a_malformed_eval_set_names_the_option(argv, message, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [message]
+
+
+def test_a_bad_eval_sets_parameter_is_named_as_such(repo):
+    """A deployment run has no command line: its ``eval_sets`` parameter is named, not params.yaml."""
+    from flows.plan import plan_run
+    from shoplm.params.loader import ParamsError
+
+    with pytest.raises(ParamsError, match=r"^eval_sets parameter: set name 'a;b'"):
+        plan_run(repo, eval_sets={"a;b": "data/sample/shopbench/questions.jsonl"})
 
 
 def test_stage_names_follow_the_run_params(repo):
