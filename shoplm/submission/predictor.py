@@ -38,7 +38,7 @@ def choose_backend(config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     if needs and importlib.util.find_spec(needs) is None and config.get("fallback"):
         fallback = config["fallback"]
         print(f"shoplm: {needs} is not installed; answering through the {fallback['backend']} backend "
-              f"(same prompts and output caps, no constrained decoding)", file=sys.stderr)
+              f"(same prompts, output caps and constraints)", file=sys.stderr)
         return fallback["backend"], dict(fallback["backend_options"])
     return name, options
 
