@@ -6,7 +6,8 @@ batches whose sizes cycle through 1, 7 and 16, and checks every call: no excepti
 string per prompt, and no more than ``seconds_per_sample`` per prompt of the batch (the evaluator's 10 s
 rule). The answers are scored with the project's scorer and, given the evaluate stage's predictions for
 the same model and questions, compared answer by answer: greedy decoding must reproduce them exactly, and
-the first question that differs is named.
+the first question that differs is named. A shoplm package also says what decodes (``decoding()``: the
+backend it chose and the constraints active per answer kind), which the report lists.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class CheckResult:
     report: ScoreReport | None = None
     reference_track5: float | None = None
     differing: int | None = None  # answers that differ from the reference (None: no reference)
+    decoding: dict | None = None  # {"backend": name, "constraints": {answer kind: what}}; None: not said
 
     @property
     def ok(self) -> bool:
@@ -182,6 +184,7 @@ def check_submission(package: Path, questions: Sequence[Question], *, reference:
         elif event["event"] == "ready":
             result.import_s, result.init_s = event["import_s"], event["init_s"]
             result.batch_size, result.shoplm_file = event["batch_size"], event["shoplm_file"]
+            result.decoding = event.get("decoding")
             _check_ready(result)
         else:
             _check_batch(batches[event["batch"]], event, seconds_per_sample, result)
