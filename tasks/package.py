@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                      batch_sizes=", ".join(map(str, section.check_batch_sizes)), parity=same,
                      verdict="Every check passed." if result.ok else f"The check FAILED ({len(result.failures)} "
                      f"problems, listed in reports/package/{args.track}/check.txt of the pipeline).",
-                     score_table=format_table(result.report),
+                     score_table=format_table(result.report) if result.report else result.fatal,
                      decoding=decoding_summary(result), import_s=f"{result.import_s or 0:.1f}",
                      init_s=f"{result.init_s or 0:.1f}", max_s_per_sample=f"{result.max_seconds_per_sample():.2f}",
                      limit_s=f"{section.seconds_per_sample:g}", machine=_machine())

@@ -1,4 +1,6 @@
-"""The harness's printed report and its numbers for metrics files: one table per concern, failures last."""
+"""The harness's printed report and its numbers for metrics files: one table per concern, failures last.
+
+A package that failed to import or build gets one line, its failure: it answered nothing to report."""
 
 from __future__ import annotations
 
@@ -49,6 +51,8 @@ def format_check(result: CheckResult, seconds_per_sample: float) -> str:
     def seconds(value: float | None) -> str:
         return "-" if value is None else f"{value:.1f} s"
 
+    if result.fatal is not None:  # nothing answered: the failure alone, no table of empty answers
+        return f"FAILED: {result.fatal} (in {result.package})"
     head = [f"package       {result.package}",
             f"import        {seconds(result.import_s)} (from models.user_config import UserModel, fresh process)",
             f"UserModel()   {seconds(result.init_s)}; get_batch_size() = {result.batch_size!r}",

@@ -109,8 +109,26 @@ def test_a_bad_batch_size_and_an_import_error_fail(tmp_path, cheap_questions_fil
     package = write_fake_package(tmp_path / "a", CONSTANT.replace("return 16", "return 17"))
     assert any("get_batch_size() returned 17" in f for f in check_submission(package, questions).failures)
     broken = write_fake_package(tmp_path / "b", "import not_installed_anywhere\n")
-    failures = check_submission(broken, questions).failures
-    assert failures[0].startswith("from models.user_config import UserModel failed: ModuleNotFoundError")
+    result = check_submission(broken, questions)
+    assert result.failures == [result.fatal] == [
+        "from models.user_config import UserModel failed: ModuleNotFoundError: No module named 'not_installed_anywhere'"]
+    assert result.report is None  # nothing was answered: no scores of empty answers
+
+
+def test_an_import_failure_is_printed_alone_on_one_line(tmp_path, cheap_questions_file, capsys):
+    broken = write_fake_package(tmp_path / "pkg", "import not_installed_anywhere\n")
+    assert cli.main(["check-submission", str(broken), "--questions", str(cheap_questions_file)]) == 1
+    out = capsys.readouterr().out
+    assert out == (f"FAILED: from models.user_config import UserModel failed: ModuleNotFoundError: No module named "
+                   f"'not_installed_anywhere' (in {broken.resolve()})\n")
+    failing_init = write_fake_package(tmp_path / "init", """
+        class UserModel:
+            def __init__(self):
+                raise OSError("models/weights: no such folder")
+        """)
+    assert cli.main(["check-submission", str(failing_init), "--questions", str(cheap_questions_file)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"FAILED: UserModel() failed: OSError: models/weights: no such folder (in {failing_init.resolve()})"]
 
 
 def test_the_decoding_a_package_reports_is_listed_per_answer_kind(tmp_path, cheap_questions_file):
