@@ -99,8 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         import mlflow
 
         budget = TimeBudget.for_questions(section.budget, questions)
-        ablate = backend_name == "vllm" and section.constraints.ablation and not section.constraints.is_off
         with _backend(section, backend_name, args.model, adapter) as backend:
+            # A backend that cannot constrain refused constraints that are on: one that holds some applies them.
+            ablate = backend.constraints is not None and section.constraints.ablation
             result = run_zero_shot(questions, backend, section.generation, budget=budget)
             if ablate:  # the same engine again with every constraint off: what the constraints bought
                 backend.constrain(ConstraintSettings.off())
@@ -123,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         tracking.track_bar_chart(metrics, staged / "tracks.png", title=f"{args.set} · {label}")
         # Always written (stage evaluate_final declares them): the table, or why there is none.
         (staged / "constraints_ablation.txt").write_text(
-            (ablation.table() if ablation else f"no ablation: backend {backend_name} does not constrain decoding, "
-             "or evaluate.constraints has ablation or every constraint off") + "\n", encoding="utf-8")
+            (ablation.table() if ablation else "no ablation: evaluate.constraints has ablation or every "
+             "constraint off") + "\n", encoding="utf-8")
         (staged / "constraints_ablation.json").write_text(
             json.dumps(ablation.to_dict() if ablation else {}, indent=2) + "\n", encoding="utf-8")
         if ablation is not None:

@@ -34,7 +34,7 @@ from shoplm.shopbench.records import load_questions
 from shoplm.shopbench.report import format_table
 from shoplm.submission.check import check_submission
 from shoplm.submission.predictor import FALLBACK_BACKEND
-from shoplm.submission.report import check_metrics, format_check
+from shoplm.submission.report import check_metrics, decoding_summary, format_check
 from shoplm.submission.tracks import SUBMISSION_TRACKS
 from shoplm.submission.writer import (
     BASE_DIR,
@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
                      batch_sizes=", ".join(map(str, section.check_batch_sizes)), parity=same,
                      verdict="Every check passed." if result.ok else f"The check FAILED ({len(result.failures)} "
                      f"problems, listed in reports/package/{args.track}/check.txt of the pipeline).",
-                     score_table=format_table(result.report), import_s=f"{result.import_s or 0:.1f}",
+                     score_table=format_table(result.report) if result.report else result.fatal,
+                     decoding=decoding_summary(result), import_s=f"{result.import_s or 0:.1f}",
                      init_s=f"{result.init_s or 0:.1f}", max_s_per_sample=f"{result.max_seconds_per_sample():.2f}",
                      limit_s=f"{section.seconds_per_sample:g}", machine=_machine())
         metrics = {**check_metrics(result), "package_mb": package_size_mb(out)}

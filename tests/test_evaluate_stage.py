@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from shoplm.params.loader import ParamsError
+from shoplm.inference.backends import ConstraintsRefused
 from tasks import evaluate
+from tests.params_edits import model_free
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,7 +38,7 @@ def _multiple_choice_set(folder: Path, name: str) -> None:
 
 def test_a_failed_evaluation_keeps_the_last_good_report_whole(tmp_path, monkeypatch):
     params = tmp_path / "params.yaml"
-    params.write_text((REPO / "params.yaml").read_text().replace("  backend: transformers", "  backend: dummy", 1))
+    params.write_text(model_free((REPO / "params.yaml").read_text(), "dummy"))
     _multiple_choice_set(tmp_path, "mc")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
@@ -57,9 +59,21 @@ def test_a_failed_evaluation_keeps_the_last_good_report_whole(tmp_path, monkeypa
     assert sorted(p.name for p in out.parent.iterdir()) == ["zero-shot"]  # no scratch folder left behind
 
 
+def test_a_model_free_backend_refuses_constraints_naming_them(tmp_path, monkeypatch):
+    params = tmp_path / "params.yaml"
+    params.write_text((REPO / "params.yaml").read_text())  # constraints on, as in every profile
+    _multiple_choice_set(tmp_path, "mc")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    with pytest.raises(ConstraintsRefused, match=r"backend dummy cannot honour evaluate.constraints: structured "
+                       r"\[multiple-choice, ranking, retrieval\]; suppress_none \[.*\]; prompt_boost \[.*\]"):
+        evaluate.main(["mc", "--backend", "dummy", "--params", str(params)])
+    assert not (tmp_path / "reports/mc/zero-shot/predictions.jsonl").exists()
+
+
 def test_a_model_folder_is_evaluated_into_its_own_report_under_the_budget(tmp_path, monkeypatch):
     params = tmp_path / "params.yaml"
-    params.write_text((REPO / "params.yaml").read_text())
+    params.write_text(model_free((REPO / "params.yaml").read_text(), "echo"))
     _multiple_choice_set(tmp_path, "mc")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")

@@ -10,6 +10,7 @@ import pytest
 from shoplm.shopbench.prompting.examples import ExampleSetError
 from shoplm.shopbench.records import load_questions, write_questions
 from tasks import prompt_ablation
+from tests.params_edits import model_free
 
 REPO = Path(__file__).resolve().parents[1]
 MC = [q for q in load_questions(REPO / "data/sample/shopbench/questions.jsonl") if q.task_type == "multiple-choice"]
@@ -21,7 +22,7 @@ def workdir(tmp_path, monkeypatch):
     (tmp_path / "data/eval").mkdir(parents=True)
     write_questions(tmp_path / "data/eval/sample.jsonl", MC[:6])
     write_questions(tmp_path / "examples.jsonl", MC[6:])
-    params = (REPO / "params.yaml").read_text().replace("  backend: transformers", "  backend: dummy", 1)
+    params = model_free((REPO / "params.yaml").read_text(), "dummy")
     params = params.replace("examples: data/processed/v7/train.jsonl", "examples: examples.jsonl", 1)
     (tmp_path / "params.yaml").write_text(params)
     monkeypatch.chdir(tmp_path)

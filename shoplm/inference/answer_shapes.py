@@ -54,6 +54,14 @@ class AnswerShape:
         if (self.choice is None) == (self.regex is None):
             raise ValueError("an AnswerShape has either choices or a regex")
 
+    @property
+    def pattern(self) -> str:
+        """The shape as one regex: ``regex``, or the choices as an alternation (the same language as
+        vLLM's grammar for ``choice``), for engines that take a regex only."""
+        if self.choice is not None:
+            return "(?:" + "|".join(re.escape(option) for option in self.choice) + ")"
+        return self.regex  # type: ignore[return-value]
+
     def accepts(self, text: str) -> bool:
         if self.choice is not None:
             return text in self.choice

@@ -7,10 +7,15 @@ Everything model-specific (batching, padding, adapters, constrained decoding) st
 * ``transformers`` (``shoplm.inference.transformers_backend``): local model dir + optional LoRA
   adapter, batched greedy ``generate``; the CPU / tiny-model path and the reference for parity tests.
 * ``dummy`` and ``echo`` (here): no model at all, like lm-evaluation-harness's ``dummy`` model, so
-  pipeline and evaluator tests run in milliseconds. ``dummy`` is also the null-model baseline.
+  pipeline and evaluator tests run in milliseconds. ``dummy`` is also the null-model baseline. They
+  cannot constrain decoding, so they refuse ``evaluate.constraints`` that are on (see
+  ``GenerationBackend.refuse_constraints``) rather than answer as if they had applied them.
 * ``vllm`` (``shoplm.inference.vllm_backend``): vLLM's offline engine on the same token ids (see
   ``encode_prompt``); each request's ``max_new_tokens`` becomes its own ``SamplingParams(max_tokens=...)``,
-  ``adapter`` a per-request ``LoRARequest``, and ``task_type`` may select constrained decoding.
+  ``adapter`` a per-request ``LoRARequest``.
+
+Both model backends take ``constraints`` (``evaluate.constraints``) and decode each request under the
+same plan (``shoplm.inference.constraints.plan_constraints``): answer shapes, banned words, prompt boost.
 
 Both model backends share ``encode_prompt`` and ``turn_stop_token_ids``, so they see the same prompt
 and stop at the same tokens, and their greedy outputs can be compared token for token.
@@ -23,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from shoplm.errors import UserError
 from shoplm.registry import Registry
 from shoplm.shopbench.prompts import render_chat, truncate_messages
 
@@ -57,6 +63,21 @@ class GenerationRequest:
         return next(m["content"] for m in reversed(self.messages) if m["role"] == "user")
 
 
+class ConstraintsRefused(UserError, ValueError):
+    """``evaluate.constraints`` asks a backend for constrained decoding it cannot do."""
+
+
+def constraints_on(constraints: Any) -> list[str]:
+    """Each setting of ``constraints`` (``evaluate.constraints``, duck-typed) that constrains something,
+    as ``name [values]``; [] for None or every constraint off."""
+    if constraints is None:
+        return []
+    boost = {kind: bias for kind, bias in constraints.prompt_boost.items() if bias}
+    on = [("structured", list(constraints.structured)), ("suppress_none", list(constraints.suppress_none)),
+          ("prompt_boost", [f"{kind}: {bias:g}" for kind, bias in boost.items()])]
+    return [f"{name} [{', '.join(values)}]" for name, values in on if values]
+
+
 class GenerationBackend(abc.ABC):
     """Turns requests into raw completions (no parsing, no trimming: callers post-process)."""
 
@@ -65,13 +86,33 @@ class GenerationBackend(abc.ABC):
     needs_model: ClassVar[bool] = True
     #: The import name of the package the backend runs on, where that may be missing (vllm).
     requires: ClassVar[str | None] = None
+    #: The ``evaluate.constraints`` this backend decodes under (None: it constrains nothing).
+    constraints: Any = None
 
     @classmethod
     def options_from(cls, evaluate: Any) -> dict[str, Any]:
         """Constructor keywords other than the model and adapter folders, from the params section
         ``evaluate`` (duck-typed: this module is vendored into submissions, without the params package).
-        Plain JSON values, so a submission package can store them and rebuild the same backend."""
+        Plain JSON values, so a submission package can store them and rebuild the same backend.
+
+        A backend that overrides this without passing ``evaluate.constraints`` on must refuse them."""
+        cls.refuse_constraints(getattr(evaluate, "constraints", None))
         return {}
+
+    @classmethod
+    def refuse_constraints(cls, constraints: Any) -> None:
+        """Raise ``ConstraintsRefused`` naming every setting of ``constraints`` that is on: this backend
+        applies none, and must not answer as if it had."""
+        if on := constraints_on(constraints):
+            raise ConstraintsRefused(
+                f"backend {cls.name} cannot honour evaluate.constraints: {'; '.join(on)} (it constrains no "
+                f"decoding); set them off (structured: [], suppress_none: [], prompt_boost: {{}}) or use "
+                f"backend transformers or vllm")
+
+    def constrain(self, constraints: Any) -> None:
+        """Decode later requests under ``constraints`` (``ConstraintSettings.off()``: unconstrained); a
+        backend that cannot refuses any that is on."""
+        self.refuse_constraints(constraints)
 
     @abc.abstractmethod
     def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
@@ -145,7 +186,7 @@ def open_backend(evaluate: Any, model_dir: Callable[[], Any], adapter_dir: Any =
     name = name or evaluate.backend
     cls = get_backend_class(name)
     if not cls.needs_model:
-        return cls()
+        return cls(**cls.options_from(evaluate))
     return cls(model_dir=model_dir(), adapter_dir=adapter_dir, **cls.options_from(evaluate))
 
 

@@ -1,8 +1,10 @@
-"""Constrained decoding per task type: what each vLLM request may write (params ``evaluate.constraints``).
+"""Constrained decoding per task type: what each request may write (params ``evaluate.constraints``).
 
 The winning system (``shopbench-eval-spec.md``, "How the winning system formatted its answers")
-constrained every answer it could. Here each constraint is one of vLLM's own per-request sampling
-parameters or one small logits processor of ours:
+constrained every answer it could. ``plan_constraints`` decides one request's constraints for every
+backend; in vLLM each is one of its own per-request sampling parameters or one small logits processor
+of ours (below), in transformers one ``LogitsProcessor`` applies the same plan
+(``shoplm.inference.hf_logits_processors``):
 
 * ``structured`` (multiple-choice, ranking, retrieval): the answer is forced into the exact shape the
   official parser accepts, read from the prompt (``shoplm.inference.answer_shapes``), through
@@ -20,13 +22,14 @@ from a review (the classifier's ``keyphrase_generation`` rule; ROUGE-L scored) a
 
 The vLLM backend builds its engine with ``shoplm.inference.logits_processors.LOGITS_PROCESSORS``, takes
 ``sampling_overrides_for(settings, tokenizer)`` and adds what it returns to each request's
-``SamplingParams``; ``ConstraintPlan`` is the same decision without vLLM, for tests and logs.
+``SamplingParams``; ``ConstraintPlan`` is the same decision without vLLM: the transformers backend
+decodes from it, and tests and logs read it.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,6 +114,11 @@ class ConstraintPlan:
     banned: tuple[tuple[int, ...], ...] = ()  # token-id sequences the answer may not write
     logit_bias: dict[int, float] = field(default_factory=dict)
 
+    @property
+    def active(self) -> bool:
+        """Whether anything constrains this request."""
+        return self.shape is not None or bool(self.banned) or bool(self.logit_bias)
+
     def sampling_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``vllm.SamplingParams``; {} when nothing is constrained."""
         kwargs: dict[str, Any] = {}
@@ -154,6 +162,17 @@ def banned_sequences(tokenizer: Any, words: Iterable[str]) -> tuple[tuple[int, .
     return tuple(dict.fromkeys(tuple(ids) for ids in encoded if ids))
 
 
+def banned_next_tokens(sequences: Iterable[Sequence[int]], output: Sequence[int]) -> list[int]:
+    """The tokens an answer that has written ``output`` may not write next: the last token of each banned
+    sequence whose other tokens ``output`` ends with (vLLM's ``bad_words`` rule; both backends apply it)."""
+    banned = []
+    for sequence in sequences:
+        prefix = tuple(sequence[:-1])
+        if not prefix or (len(prefix) <= len(output) and tuple(output[-len(prefix):]) == prefix):
+            banned.append(sequence[-1])
+    return banned
+
+
 def sampling_overrides_for(
     settings: ConstraintSettings, tokenizer: Any = None, wording: ConstraintWording | None = None
 ) -> SamplingOverrides:
@@ -185,3 +204,10 @@ def describe(settings: ConstraintSettings) -> dict[str, str]:
         )
         lines[kind] = "; ".join(parts) or "unconstrained"
     return lines
+
+
+def active_constraints(settings: ConstraintSettings | None) -> dict[str, str]:
+    """``describe`` for the answer kinds something constrains; {} when nothing does (or no settings)."""
+    if settings is None:
+        return {}
+    return {kind: line for kind, line in describe(settings).items() if line != "unconstrained"}

@@ -22,7 +22,7 @@ from vllm import SamplingParams
 from vllm.v1.sample.logits_processor import BatchUpdate, LogitsProcessor
 from vllm.v1.sample.logits_processor.builtin import process_dict_updates
 
-from shoplm.inference.constraints import BANNED_SEQUENCES  # a list of token-id sequences to ban
+from shoplm.inference.constraints import BANNED_SEQUENCES, banned_next_tokens
 
 
 def banned_sequences(params: SamplingParams) -> list[list[int]] | None:
@@ -58,10 +58,8 @@ class BannedSequencesLogitsProcessor(LogitsProcessor):
 
     def apply(self, logits: torch.Tensor) -> torch.Tensor:
         for row, (sequences, output) in self.rows.items():
-            for sequence in sequences:
-                prefix = sequence[:-1]
-                if not prefix or (len(prefix) <= len(output) and output[-len(prefix):] == prefix):
-                    logits[row, sequence[-1]] = float("-inf")
+            for token in banned_next_tokens(sequences, output):
+                logits[row, token] = float("-inf")
         return logits
 
 

@@ -1,18 +1,23 @@
 """Batched greedy generation with Hugging Face transformers (+ an optional peft LoRA adapter).
 
-The reference backend: it runs the tiny CPU model in tests and any local model dir on a GPU. torch,
-transformers and peft are imported when a backend is built, not when this module is imported, so the
-registry stays cheap to load.
+The reference backend: it runs the tiny CPU model in tests and any local model dir on a GPU, and the
+4-bit model of a package where vLLM has no kernel for it. It decodes under ``evaluate.constraints`` as
+the vLLM backend does: the same plan per request (``shoplm.inference.constraints``), applied through
+transformers' ``LogitsProcessor`` hook (``shoplm.inference.hf_logits_processors``). torch, transformers
+and peft are imported when a backend is built, not when this module is imported, so the registry stays
+cheap to load.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from shoplm.inference.backends import (
+    ConstraintsRefused,
     GenerationBackend,
     GenerationRequest,
     encode_prompt,
@@ -21,6 +26,8 @@ from shoplm.inference.backends import (
     register_backend,
     turn_stop_token_ids,
 )
+from shoplm.inference.constraints import plan_constraints
+from shoplm.params.serving import ConstraintSettings
 
 DTYPES = ("float32", "bfloat16", "float16", "auto")
 
@@ -58,13 +65,15 @@ class TransformersBackend(GenerationBackend):
     """``AutoModelForCausalLM`` + ``AutoTokenizer`` from ``model_dir``; LoRA from ``adapter_dir``.
 
     Requests are grouped by task type (and token limit), sorted by length, left-padded and decoded
-    greedily (``do_sample=False``) until an end-of-turn token or ``max_new_tokens``. Per-request
-    adapters other than the one loaded here are the vLLM backend's job and are refused.
+    greedily (``do_sample=False``) until an end-of-turn token or ``max_new_tokens``, under
+    ``constraints`` (None: unconstrained). Per-request adapters other than the one loaded here are the
+    vLLM backend's job and are refused.
     """
 
     @classmethod
     def options_from(cls, evaluate: Any) -> dict[str, Any]:
-        return model_options(evaluate)
+        """Every model backend's options and the constraints."""
+        return {**model_options(evaluate), "constraints": evaluate.constraints.model_dump(mode="json")}
 
     def __init__(
         self,
@@ -76,11 +85,16 @@ class TransformersBackend(GenerationBackend):
         batch_size: int = 16,
         max_input_tokens: int = 3072,
         merge_adapter: bool = False,
+        constraints: ConstraintSettings | Mapping[str, Any] | None = None,
         show_progress: bool = True,
     ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        self._grammars: Any = None  # the answer shapes compiled for this tokenizer, on the first shaped batch
+        # Mappings are what options_from writes into a submission package's JSON. Checked before the model loads.
+        self.constrain(ConstraintSettings.model_validate(constraints) if constraints is not None
+                       else ConstraintSettings.off())
         self.device = _resolve_device(device)
         self.dtype = _resolve_dtype(dtype, self.device)
         self.batch_size = batch_size
@@ -113,6 +127,29 @@ class TransformersBackend(GenerationBackend):
             if candidate is not None:
                 return int(candidate)
         return self.eos_token_ids[0]
+
+    def constrain(self, constraints: ConstraintSettings) -> None:
+        """Decode later requests under ``constraints`` (``ConstraintSettings.off()``: unconstrained)."""
+        if constraints.structured and importlib.util.find_spec("xgrammar") is None:
+            raise ConstraintsRefused(
+                f"backend {self.name} cannot honour evaluate.constraints: structured {constraints.structured} "
+                "without xgrammar, which it matches answer shapes with (pip install xgrammar)")
+        self.constraints = None if constraints.is_off else constraints
+
+    def _processors(self, requests: Sequence[GenerationRequest], start: int) -> Any:
+        """The batch's ``LogitsProcessorList`` under ``self.constraints``; None when nothing constrains it."""
+        if self.constraints is None:
+            return None
+        plans = [plan_constraints(request, self.constraints, self.tokenizer) for request in requests]
+        if not any(plan.active for plan in plans):
+            return None
+        from transformers import LogitsProcessorList
+
+        from shoplm.inference.hf_logits_processors import ConstrainedDecoding, ShapeGrammars
+
+        if self._grammars is None and any(plan.shape is not None for plan in plans):
+            self._grammars = ShapeGrammars(self.tokenizer, self.model.config.vocab_size, self.eos_token_ids)
+        return LogitsProcessorList([ConstrainedDecoding(plans, start, self.eos_token_ids, self._grammars)])
 
     # -------------------------------------------------------------------------------------- generate
 
@@ -160,7 +197,8 @@ class TransformersBackend(GenerationBackend):
             )
             with torch.inference_mode():
                 generated = self.model.generate(
-                    input_ids=input_ids, attention_mask=attention_mask, generation_config=config
+                    input_ids=input_ids, attention_mask=attention_mask, generation_config=config,
+                    logits_processor=self._processors([requests[i] for i in batch], width),
                 )
             for row, index in enumerate(batch):
                 new_tokens = generated[row, width:].tolist()

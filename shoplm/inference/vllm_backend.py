@@ -170,6 +170,7 @@ class VLLMBackend(GenerationBackend):
         and a request activates them only through its own sampling parameters.
         """
         self.sampling_overrides = sampling_overrides_for(constraints, self.tokenizer)
+        self.constraints = None if constraints.is_off else constraints
 
     # -------------------------------------------------------------------------------------- requests
 

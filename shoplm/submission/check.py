@@ -6,7 +6,11 @@ batches whose sizes cycle through 1, 7 and 16, and checks every call: no excepti
 string per prompt, and no more than ``seconds_per_sample`` per prompt of the batch (the evaluator's 10 s
 rule). The answers are scored with the project's scorer and, given the evaluate stage's predictions for
 the same model and questions, compared answer by answer: greedy decoding must reproduce them exactly, and
-the first question that differs is named.
+the first question that differs is named. A shoplm package also says what decodes (``decoding()``: the
+backend it chose and the constraints active per answer kind), which the report lists.
+
+A package that cannot be imported or built answers nothing: the result is that one failure (``fatal``),
+with no scores of empty answers.
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ class CheckResult:
     report: ScoreReport | None = None
     reference_track5: float | None = None
     differing: int | None = None  # answers that differ from the reference (None: no reference)
+    decoding: dict | None = None  # {"backend": name, "constraints": {answer kind: what}}; None: not said
+    fatal: str | None = None  # the import or UserModel() failure, one line: nothing was answered
 
     @property
     def ok(self) -> bool:
@@ -109,7 +115,7 @@ def _run_driver(package: Path, plan: dict, timeout_s: float, workdir: Path) -> t
     events: list[dict] = []
     pending = ""  # a record the driver is still writing (a large one arrives in several chunks)
     with log_file.open("w") as log, results_file.open(encoding="utf-8") as results, \
-            tqdm(total=len(plan["batches"]), desc="check-submission", unit="batch") as bar:
+            tqdm(total=len(plan["batches"]), desc="check-submission", unit="batch", leave=False) as bar:
         # A session of its own, so a timeout also ends what the package started (vLLM's engine processes).
         child = subprocess.Popen(command, cwd=package, env=_child_env(), stdout=log, stderr=subprocess.STDOUT,
                                  start_new_session=True)
@@ -177,11 +183,13 @@ def check_submission(package: Path, questions: Sequence[Question], *, reference:
         events, code, tail = _run_driver(package, plan, timeout, Path(workdir))
     for event in events:
         if event["event"] == "fatal":
-            result.failures.append(f"{event['stage']} failed: {event['error'].strip().splitlines()[-1]}\n"
-                                   f"{event['error'].rstrip()}")
-        elif event["event"] == "ready":
+            result.fatal = f"{event['stage']} failed: {event['error'].strip().splitlines()[-1]}"
+            result.failures.append(result.fatal)
+            return result  # nothing was answered: no scores of empty answers, no comparison
+        if event["event"] == "ready":
             result.import_s, result.init_s = event["import_s"], event["init_s"]
             result.batch_size, result.shoplm_file = event["batch_size"], event["shoplm_file"]
+            result.decoding = event.get("decoding")
             _check_ready(result)
         else:
             _check_batch(batches[event["batch"]], event, seconds_per_sample, result)
@@ -189,7 +197,7 @@ def check_submission(package: Path, questions: Sequence[Question], *, reference:
     if code is None:
         result.failures.append(f"the package was stopped after {timeout:.0f} s with {done} of {len(batches)} "
                                f"batches answered (the next: {batches[done].describe() if done < len(batches) else '-'})")
-    elif done < len(batches) and not any(e["event"] == "fatal" for e in events):
+    elif done < len(batches):
         result.failures.append(f"the package's process exited with code {code} after {done} of {len(batches)} "
                                f"batches; its last output:\n{tail}")
     result.report = score(questions, [p or "" for p in result.predictions])

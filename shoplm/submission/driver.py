@@ -5,8 +5,9 @@ directory, is ``sys.path[0]``, as for the evaluator's own script) and without th
 
     python -c "<this source>" PLAN.json RESULTS.jsonl
 
-It imports ``UserModel`` exactly as the evaluator does, builds it, then calls ``batch_predict`` once per
-planned batch, timing each call. It judges nothing: it records what came back (or the traceback) as one
+It imports ``UserModel`` exactly as the evaluator does, builds it, asks it what decodes (``decoding()``,
+where it has one: the backend and its constraints), then calls ``batch_predict`` once per planned batch,
+timing each call. It judges nothing: it records what came back (or the traceback) as one
 JSON line per event, flushed at once so the parent can show progress and keep what a crash left. Standard
 library only, since it must not import the project it is checking.
 """
@@ -46,10 +47,16 @@ def main(plan_file, results_file):
         except BaseException:
             emit(event="fatal", stage="UserModel()", error=traceback.format_exc())
             return 1
+        init_s = time.perf_counter() - imported
+        try:  # shoplm's packages say what answers and under which constraints; others need not
+            decoding = model.decoding() if callable(getattr(model, "decoding", None)) else None
+        except BaseException:
+            emit(event="fatal", stage="UserModel().decoding()", error=traceback.format_exc())
+            return 1
         shoplm = sys.modules.get("shoplm")
-        emit(event="ready", import_s=imported - start, init_s=time.perf_counter() - imported,
+        emit(event="ready", import_s=imported - start, init_s=init_s,
              batch_size=batch_size if isinstance(batch_size, int) else repr(batch_size),
-             shoplm_file=getattr(shoplm, "__file__", None))
+             shoplm_file=getattr(shoplm, "__file__", None), decoding=decoding)
         for number, batch in enumerate(plan["batches"]):
             prompts = [plan["prompts"][i] for i in batch["indices"]]
             began = time.perf_counter()

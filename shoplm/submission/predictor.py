@@ -20,6 +20,7 @@ from typing import Any
 
 from shoplm.evaluation import run_zero_shot
 from shoplm.inference.backends import create_backend, get_backend_class
+from shoplm.inference.constraints import active_constraints
 from shoplm.params.generation import GenerationSettings
 
 #: The package's settings file, beside ``user_config.py`` in ``models/``.
@@ -38,7 +39,7 @@ def choose_backend(config: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     if needs and importlib.util.find_spec(needs) is None and config.get("fallback"):
         fallback = config["fallback"]
         print(f"shoplm: {needs} is not installed; answering through the {fallback['backend']} backend "
-              f"(same prompts and output caps, no constrained decoding)", file=sys.stderr)
+              f"(same prompts, output caps and constraints)", file=sys.stderr)
         return fallback["backend"], dict(fallback["backend_options"])
     return name, options
 
@@ -57,6 +58,11 @@ class SubmissionModel:
             if options.get(key) is not None:
                 options[key] = str(root / options[key])
         self.backend = create_backend(name, **options)
+
+    def decoding(self) -> dict[str, Any]:
+        """What answers: the backend's name, and its constraints per answer kind ({}: none). The harness
+        reports them (``shoplm.submission.check``); the evaluator never calls this."""
+        return {"backend": self.backend.name, "constraints": active_constraints(self.backend.constraints)}
 
     def get_batch_size(self) -> int:
         """Prompts per ``batch_predict`` call (the evaluator's contract: 1 to 16)."""

@@ -1,4 +1,6 @@
-"""The harness's printed report and its numbers for metrics files: one table per concern, failures last."""
+"""The harness's printed report and its numbers for metrics files: one table per concern, failures last.
+
+A package that failed to import or build gets one line, its failure: it answered nothing to report."""
 
 from __future__ import annotations
 
@@ -25,14 +27,37 @@ def batches_table(result: CheckResult) -> str:
     return "\n".join(lines)
 
 
+def decoding_lines(result: CheckResult) -> list[str]:
+    """What answered: the backend, and the constraints active per answer kind, or "none"."""
+    if result.decoding is None:
+        return ["decoding      - (the package does not say which backend answers, nor its constraints)"]
+    constraints = result.decoding.get("constraints") or {}
+    first = f"decoding      backend {result.decoding.get('backend', '?')}, constraints: "
+    if not constraints:
+        return [first + "none"]
+    return [first + "per answer kind"] + [f"  {kind:<26} {what}" for kind, what in constraints.items()]
+
+
+def decoding_summary(result: CheckResult) -> str:
+    """``decoding_lines`` as one sentence (the package README)."""
+    if result.decoding is None:
+        return "not reported by the package"
+    constraints = result.decoding.get("constraints") or {}
+    what = "; ".join(f"{kind}: {line}" for kind, line in constraints.items()) or "none"
+    return f"backend `{result.decoding.get('backend', '?')}`, constraints {what}"
+
+
 def format_check(result: CheckResult, seconds_per_sample: float) -> str:
     def seconds(value: float | None) -> str:
         return "-" if value is None else f"{value:.1f} s"
 
+    if result.fatal is not None:  # nothing answered: the failure alone, no table of empty answers
+        return f"FAILED: {result.fatal} (in {result.package})"
     head = [f"package       {result.package}",
             f"import        {seconds(result.import_s)} (from models.user_config import UserModel, fresh process)",
             f"UserModel()   {seconds(result.init_s)}; get_batch_size() = {result.batch_size!r}",
             f"shoplm from   {result.shoplm_file or '-'}",
+            *decoding_lines(result),
             f"time limit    {seconds_per_sample:g} s per sample, per batch; slowest "
             f"{result.max_seconds_per_sample():.2f} s per sample"]
     parts = ["\n".join(head), batches_table(result)]
@@ -60,4 +85,6 @@ def check_metrics(result: CheckResult) -> dict[str, float]:
                    parse_failures=float(result.report.parse_failures))
     if result.differing is not None:
         out.update(differing_from_evaluate=float(result.differing), evaluate_track5=result.reference_track5 or 0.0)
+    if result.decoding is not None:
+        out["constrained_answer_kinds"] = float(len(result.decoding.get("constraints") or {}))
     return out

@@ -1,4 +1,5 @@
-"""Backend registry, request validation, batch planning and the model-free doubles."""
+"""Backend registry, request validation, batch planning, the model-free doubles (which refuse constraints
+they cannot apply) and the constraints every model backend is built with."""
 
 from __future__ import annotations
 
@@ -12,7 +13,16 @@ from shoplm.inference import (
     get_backend_class,
     register_backend,
 )
-from shoplm.inference.backends import BACKENDS, DUMMY_ANSWERS, DummyBackend, EchoBackend, plan_batches
+from shoplm.inference.backends import (
+    BACKENDS,
+    DUMMY_ANSWERS,
+    ConstraintsRefused,
+    DummyBackend,
+    EchoBackend,
+    backend_options,
+    open_backend,
+    plan_batches,
+)
 from shoplm.registry import UnknownNameError
 from shoplm.shopbench.prompts import build_messages
 
@@ -74,6 +84,35 @@ def test_echo_respects_max_new_tokens_and_order() -> None:
     assert isinstance(backend, EchoBackend)
     assert out == ["one two", "five six"]
     assert backend.generate([]) == []
+
+
+@pytest.mark.parametrize("name", ["dummy", "echo"])
+def test_the_model_free_doubles_refuse_constraints_naming_each(name) -> None:
+    from shoplm.params.evaluate import EvaluateSection
+    from shoplm.params.serving import ConstraintSettings
+
+    section = EvaluateSection(backend=name)  # the default constraints: every kind of them on
+    pattern = (rf"backend {name} cannot honour evaluate.constraints: structured \[multiple-choice, ranking, "
+               r"retrieval\]; suppress_none \[named_entity_recognition, keyphrase, generation\]; prompt_boost "
+               r"\[named_entity_recognition: 2, keyphrase: 2\] \(it constrains no decoding\)")
+    with pytest.raises(ConstraintsRefused, match=pattern):
+        backend_options(section)
+    with pytest.raises(ConstraintsRefused, match=pattern):
+        open_backend(section, lambda: pytest.fail("a double needs no model"))
+    with pytest.raises(ConstraintsRefused, match=r"evaluate.constraints: prompt_boost \[keyphrase: 1\] "):
+        create_backend(name).constrain(ConstraintSettings(structured=[], suppress_none=[], prompt_boost={"keyphrase": 1}))
+    off = section.model_copy(update={"constraints": ConstraintSettings.off()})
+    assert backend_options(off) == {} and open_backend(off, lambda: None).constraints is None
+    create_backend(name).constrain(ConstraintSettings.off())
+
+
+def test_the_model_backends_take_the_constraints_as_plain_json() -> None:
+    from shoplm.params.evaluate import EvaluateSection
+    from shoplm.params.serving import ConstraintSettings
+
+    for name in ("transformers", "vllm"):
+        options = backend_options(EvaluateSection(), name)
+        assert options["constraints"] == ConstraintSettings().model_dump(mode="json"), name
 
 
 def test_plan_batches_groups_sorts_and_chunks() -> None:

@@ -1,6 +1,7 @@
 """A submission package of backend vllm builds its engine exactly as the evaluate stage does (one
 registry method, ``options_from``, gives both their options), so it decodes under the same constraints
-and gives the same answers; where vLLM is missing it answers through transformers instead."""
+and gives the same answers; where vLLM is missing it answers through transformers instead, under the
+same constraints."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def test_the_package_stores_the_evaluate_stages_engine_settings_and_constraints(
     monkeypatch.setattr(predictor.importlib.util, "find_spec", lambda name: None)  # a machine without vLLM
     name, fallback = predictor.choose_backend(config)
     assert name == "transformers" and set(fallback) == {"dtype", "batch_size", "max_input_tokens", "model_dir",
-                                                        "adapter_dir"}
+                                                        "adapter_dir", "constraints"}
+    assert fallback["constraints"] == options["constraints"]  # the fallback decodes under the same constraints
 
 
 @pytest.mark.slow

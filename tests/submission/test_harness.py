@@ -10,6 +10,7 @@ import pytest
 from shoplm import cli
 from shoplm.shopbench.records import load_questions
 from shoplm.submission.check import check_submission, plan_batches
+from shoplm.submission.report import check_metrics, format_check
 from tests.submission.conftest import write_fake_package
 
 # Answers "1" to everything: a valid, model-free package.
@@ -108,8 +109,49 @@ def test_a_bad_batch_size_and_an_import_error_fail(tmp_path, cheap_questions_fil
     package = write_fake_package(tmp_path / "a", CONSTANT.replace("return 16", "return 17"))
     assert any("get_batch_size() returned 17" in f for f in check_submission(package, questions).failures)
     broken = write_fake_package(tmp_path / "b", "import not_installed_anywhere\n")
-    failures = check_submission(broken, questions).failures
-    assert failures[0].startswith("from models.user_config import UserModel failed: ModuleNotFoundError")
+    result = check_submission(broken, questions)
+    assert result.failures == [result.fatal] == [
+        "from models.user_config import UserModel failed: ModuleNotFoundError: No module named 'not_installed_anywhere'"]
+    assert result.report is None  # nothing was answered: no scores of empty answers
+
+
+def test_an_import_failure_is_printed_alone_on_one_line(tmp_path, cheap_questions_file, capsys):
+    broken = write_fake_package(tmp_path / "pkg", "import not_installed_anywhere\n")
+    assert cli.main(["check-submission", str(broken), "--questions", str(cheap_questions_file)]) == 1
+    out = capsys.readouterr().out
+    assert out == (f"FAILED: from models.user_config import UserModel failed: ModuleNotFoundError: No module named "
+                   f"'not_installed_anywhere' (in {broken.resolve()})\n")
+    failing_init = write_fake_package(tmp_path / "init", """
+        class UserModel:
+            def __init__(self):
+                raise OSError("models/weights: no such folder")
+        """)
+    assert cli.main(["check-submission", str(failing_init), "--questions", str(cheap_questions_file)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"FAILED: UserModel() failed: OSError: models/weights: no such folder (in {failing_init.resolve()})"]
+
+
+def test_the_decoding_a_package_reports_is_listed_per_answer_kind(tmp_path, cheap_questions_file):
+    questions = load_questions(cheap_questions_file)
+    said = write_fake_package(tmp_path / "said", CONSTANT + """
+    def decoding(self):
+        return {"backend": "transformers", "constraints": {"multiple-choice": "shape: one option index",
+                                                          "generation": "no None/none"}}
+""")
+    result = check_submission(said, questions)
+    assert result.ok, result.failures
+    text = format_check(result, 10)
+    assert "decoding      backend transformers, constraints: per answer kind\n" \
+           "  multiple-choice            shape: one option index\n" \
+           "  generation                 no None/none\n" in text
+    assert check_metrics(result)["constrained_answer_kinds"] == 2
+    none = write_fake_package(tmp_path / "none", CONSTANT + """
+    def decoding(self):
+        return {"backend": "transformers", "constraints": {}}
+""")
+    assert "decoding      backend transformers, constraints: none\n" in format_check(check_submission(none, questions), 10)
+    silent = check_submission(write_fake_package(tmp_path / "silent", CONSTANT), questions)
+    assert silent.decoding is None and "decoding      - (the package does not say" in format_check(silent, 10)
 
 
 def test_the_first_answer_that_differs_from_the_evaluate_stage_is_named(tmp_path, cheap_questions_file):

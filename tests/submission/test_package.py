@@ -1,5 +1,6 @@
 """A written package imports in a fresh process with the project off its path, honours the
-multiple-choice flag, and answers exactly as the evaluate stage's code does for the same model."""
+multiple-choice flag, and answers exactly as the evaluate stage's code does for the same model, under
+the same constraints, which the check lists."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from pathlib import Path
 import pytest
 
 from shoplm.evaluation import run_zero_shot
-from shoplm.inference.backends import create_backend
+from shoplm.inference.backends import backend_options, create_backend, open_backend
+from shoplm.inference.constraints import active_constraints
+from shoplm.params.evaluate import EvaluateSection
 from shoplm.params.generation import GenerationSettings
 from shoplm.shopbench.records import load_questions
 from shoplm.submission.check import check_submission
+from shoplm.submission.report import format_check
 from shoplm.submission.tracks import SUBMISSION_TRACKS
 from shoplm.submission.writer import PackageSpec, resolve_model, write_package
 
@@ -89,3 +93,23 @@ def test_a_tiny_model_package_reproduces_the_evaluate_answers(tiny_package, tiny
         p.name for p in tiny_base_dir.iterdir() if p.is_file())
     config = json.loads((tiny_package / "models/shoplm_package.json").read_text())
     assert config["backend_options"]["model_dir"] == "models/weights"  # relative: the package can move
+
+
+@pytest.mark.slow
+def test_a_package_decodes_under_the_evaluate_constraints_and_the_check_lists_them(tiny_base_dir, tmp_path,
+                                                                                    many_mc_questions_file):
+    pytest.importorskip("xgrammar", reason="the transformers backend matches answer shapes with xgrammar")
+    evaluate = EvaluateSection()  # backend transformers under the default constraints, as the 4-bit package ships
+    out = write_package(tmp_path / "pkg", _spec("transformers", source=resolve_model(tiny_base_dir),
+                                                backend_options=backend_options(evaluate)))
+    questions = load_questions(many_mc_questions_file)
+    with open_backend(evaluate, lambda: tiny_base_dir) as backend:
+        expected = run_zero_shot(questions, backend, evaluate.generation).predictions
+    result = check_submission(out, questions, reference=expected)
+    assert result.ok, result.failures
+    assert result.report is not None and result.report.parse_failures == 0  # every shaped answer parses
+    assert result.decoding == {"backend": "transformers", "constraints": active_constraints(evaluate.constraints)}
+    assert set(result.decoding["constraints"]) == {"multiple-choice", "ranking", "retrieval",
+                                                   "named_entity_recognition", "keyphrase", "generation"}
+    assert "decoding      backend transformers, constraints: per answer kind\n" \
+           "  multiple-choice            shape: one option index\n" in format_check(result, 10)

@@ -10,6 +10,7 @@ import pytest
 
 from shoplm.registry import UnknownNameError
 from tasks import evaluate, package
+from tests.params_edits import model_free
 from tests.submission.conftest import REPO, cheap_question_lines
 
 FINAL_MODEL = "track5: {model: models/quantized/search-ensemble, eval_set: sample}"
@@ -18,7 +19,7 @@ FINAL_MODEL = "track5: {model: models/quantized/search-ensemble, eval_set: sampl
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     """A project folder whose evaluate backend is echo (no model) and whose track5 package ships models/base."""
-    text = (REPO / "params.yaml").read_text().replace("  backend: transformers", "  backend: echo", 1)
+    text = model_free((REPO / "params.yaml").read_text(), "echo")
     assert FINAL_MODEL in text
     (tmp_path / "params.yaml").write_text(text.replace(FINAL_MODEL, "track5: {model: models/base, eval_set: sample}"))
     (tmp_path / "data/eval").mkdir(parents=True)
