@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", help="report folder name, reports/<set>/<label>/ (default: the adapter, the "
                         "--model path with '/' as '-', or zero-shot)")
     parser.add_argument("--backend", choices=BACKENDS.names(), help="override evaluate.backend for this run")
+    parser.add_argument("--ablation", action="store_true", help="when evaluate.constraints.ablation is on, "
+                        "evaluate a second time with every constraint off (stage evaluate_final passes it: "
+                        "once per run, on the model that ships, since it doubles the evaluation's time)")
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
     args = parser.parse_args(argv)
 
@@ -101,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         budget = TimeBudget.for_questions(section.budget, questions)
         with _backend(section, backend_name, args.model, adapter) as backend:
             # A backend that cannot constrain refused constraints that are on: one that holds some applies them.
-            ablate = backend.constraints is not None and section.constraints.ablation
+            ablate = args.ablation and backend.constraints is not None and section.constraints.ablation
             result = run_zero_shot(questions, backend, section.generation, budget=budget)
             if ablate:  # the same engine again with every constraint off: what the constraints bought
                 backend.constrain(ConstraintSettings.off())
@@ -124,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         tracking.track_bar_chart(metrics, staged / "tracks.png", title=f"{args.set} · {label}")
         # Always written (stage evaluate_final declares them): the table, or why there is none.
         (staged / "constraints_ablation.txt").write_text(
-            (ablation.table() if ablation else "no ablation: evaluate.constraints has ablation or every "
-             "constraint off") + "\n", encoding="utf-8")
+            (ablation.table() if ablation else "no ablation: not asked for (--ablation), or "
+             "evaluate.constraints has ablation or every constraint off") + "\n", encoding="utf-8")
         (staged / "constraints_ablation.json").write_text(
             json.dumps(ablation.to_dict() if ablation else {}, indent=2) + "\n", encoding="utf-8")
         if ablation is not None:

@@ -116,8 +116,9 @@ class ConstraintSettings(StrictModel):
         description="Answer kind → logit bias added to the tokens of the question's text (0-100; vLLM "
         "clips logit biases at 100); kinds left out get none.")
     ablation: bool = Field(
-        True, description="Evaluate a second time with every constraint off and log the two side by "
-        "side (score and parse failures per task type); doubles evaluation time.")
+        True, description="Evaluate the final model (stage evaluate_final) a second time with every "
+        "constraint off and log the two side by side (score and parse failures per task type); doubles "
+        "that evaluation's time.")
 
     @classmethod
     def off(cls) -> ConstraintSettings:
