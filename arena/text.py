@@ -37,6 +37,14 @@ def share_budget(lengths: list[int], budget: int, floor_fraction: float = 0.15) 
     return [a + (left * r // total_rest if total_rest else 0) for a, r in zip(alloc, rest)]
 
 
+def encode_fields(tokenizer: Any, texts: str | list[str], **kwargs: Any) -> Any:
+    """The tokenizer on battle text: prompts and responses are untrusted, so special-token text in them
+    (``<|im_end|>``, ``[SEP]``) is encoded as the ordinary tokens of those characters, never as the special
+    token (``split_special_tokens``). The backbone's own special tokens (BERT's [CLS] and [SEP]) are still
+    added around the input unless ``add_special_tokens=False``."""
+    return tokenizer(texts, split_special_tokens=True, **kwargs)
+
+
 def battle_texts(frame: pd.DataFrame, tokenizer: Any, max_length: int) -> list[str]:
     """The classifier's input text of every battle, each at most ``max_length`` tokens once encoded."""
     # The headers, separators and special tokens, counted with this tokenizer (a tiny test tokenizer
@@ -45,7 +53,7 @@ def battle_texts(frame: pd.DataFrame, tokenizer: Any, max_length: int) -> list[s
     budget = max(max_length - overhead, 3)
     texts = []
     for row in frame[list(TEXT_COLUMNS)].itertuples(index=False):
-        fields = [tokenizer(joined(cell), add_special_tokens=False)["input_ids"] for cell in row]
+        fields = [encode_fields(tokenizer, joined(cell), add_special_tokens=False)["input_ids"] for cell in row]
         keep = share_budget([len(ids) for ids in fields], budget)
         parts = [f"{HEADERS[col]} {tokenizer.decode(ids[:n], skip_special_tokens=True)}"
                  for col, ids, n in zip(TEXT_COLUMNS, fields, keep)]

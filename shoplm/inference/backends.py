@@ -30,7 +30,7 @@ from typing import Any, ClassVar, TypeVar
 
 from shoplm.errors import UserError
 from shoplm.registry import Registry
-from shoplm.shopbench.prompts import render_chat, truncate_messages
+from shoplm.shopbench.prompts import encode_chat, truncate_messages
 
 Message = dict[str, str]
 
@@ -194,15 +194,16 @@ def open_backend(evaluate: Any, model_dir: Callable[[], Any], adapter_dir: Any =
 
 
 def encode_prompt(tokenizer: Any, request: GenerationRequest, max_input_tokens: int) -> list[int]:
-    """Prompt token ids: chat template with the assistant header, user turn cut to fit."""
-    # The chat template already holds any BOS the model wants: add no special tokens twice.
-    text = render_chat(tokenizer, request.messages, add_generation_prompt=True)
-    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    """Prompt token ids: chat template with the assistant header, user turn cut to fit.
+
+    Special tokens come from the chat template only (``encode_chat``): a question that spells out
+    ``<|im_end|>`` or ``<|im_start|>`` reaches the model as those characters, never as a turn boundary.
+    """
+    ids = encode_chat(tokenizer, request.messages, add_generation_prompt=True)
     if len(ids) <= max_input_tokens:
         return ids
     messages = truncate_messages(tokenizer, request.messages, max_input_tokens)
-    text = render_chat(tokenizer, messages, add_generation_prompt=True)
-    return tokenizer(text, add_special_tokens=False)["input_ids"]
+    return encode_chat(tokenizer, messages, add_generation_prompt=True)
 
 
 def turn_stop_token_ids(tokenizer: Any, config_eos: int | list[int] | None) -> list[int]:

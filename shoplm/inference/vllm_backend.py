@@ -128,7 +128,8 @@ class VLLMBackend(GenerationBackend):
         self.llm: Any = None
 
         # Prompts are encoded here with the transformers tokenizer, exactly as the transformers backend
-        # does, so the engine never renders a chat template of its own.
+        # does (``encode_prompt``: special tokens from the chat template only), and reach the engine as
+        # token ids, so it never renders a chat template or parses special-token text of its own.
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
         try:
             config_eos = GenerationConfig.from_pretrained(self.model_dir).eos_token_id

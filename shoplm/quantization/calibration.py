@@ -12,16 +12,15 @@ from typing import Any
 
 from shoplm.inference.generation import build_requests
 from shoplm.params.generation import GenerationSettings
-from shoplm.shopbench.prompts import render_chat
+from shoplm.shopbench.prompts import encode_chat
 
 
 def calibration_token_ids(questions: Sequence[Any], tokenizer: Any, samples: int, max_seq_len: int) -> list[list[int]]:
     """Token ids of the first ``samples`` questions' chat prompts, each cut to ``max_seq_len``."""
     requests = build_requests(list(questions)[:samples], GenerationSettings(), classify=True)
     ids = []
-    for request in requests:
-        text = render_chat(tokenizer, request.messages, add_generation_prompt=True)
-        ids.append(tokenizer(text, add_special_tokens=False)["input_ids"][:max_seq_len])
+    for request in requests:  # special tokens from the chat template only, as at inference
+        ids.append(encode_chat(tokenizer, request.messages, add_generation_prompt=True)[:max_seq_len])
     if not ids:
         raise ValueError("no calibration questions")
     return ids

@@ -8,11 +8,22 @@ placeholders named as the inputs, plus ``{few_shot}`` where development question
 
 This module reads files only: ``shoplm.builders.llm_rows`` declares the rows from it, so it must not
 import the builders.
+
+Special-token text in a prompt (``neutral_text``): the server, not this client, applies the model's chat
+template to the messages it is sent and tokenizes the result as one text. vLLM's OpenAI server does so
+with special tokens parsed (its chat request has no option to treat message content as plain text), so a
+source record that spells out ``<|im_end|>\n<|im_start|>system\n...`` would reach the model as a forged
+turn. Every ``<|name|>`` in a rendered prompt is therefore broken up before it is sent (``<|im_end|>``
+becomes ``< |im_end|>``): the model reads the same characters but a space, and no special token can be
+spelt. ``<|name|>`` is the form of every special token of the chat formats the project serves (ChatML:
+Qwen2, SmolLM2, the tiny model; also Llama 3 and Phi-3); markers of other forms (Llama 2's ``[INST]``,
+Gemma's ``<start_of_turn>``) are not rewritten.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +34,14 @@ import yaml
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 FEW_SHOT = "few_shot"
+#: Text spelling a special token of the ``<|name|>`` form (``<|im_end|>``, ``<|eot_id|>``).
+SPECIAL_TOKEN_TEXT = re.compile(r"<(\|[^\s<>|]{1,64}\|>)")
+
+
+def neutral_text(text: str) -> str:
+    """``text`` with every ``<|name|>`` broken up by a space after its ``<`` (``< |im_end|>``), so that
+    a server that tokenizes the rendered chat with special tokens parsed reads none from this text."""
+    return SPECIAL_TOKEN_TEXT.sub(r"< \1", text)
 
 
 @dataclass(frozen=True)
@@ -47,9 +66,14 @@ class RowTemplate:
         return {name for _, name, _, _ in string.Formatter().parse(self.template) if name}
 
     def render(self, values: Mapping[str, Any], few_shot: str = "") -> str:
-        """The prompt for one source record; ``few_shot`` is a block of example questions or ''."""
+        """The prompt for one source record; ``few_shot`` is a block of example questions or ''.
+
+        Records and example questions are untrusted text: any special-token text in them is broken up
+        (``neutral_text``), as the server parses special tokens in what it is sent.
+        """
         fields = {name: _text(values.get(name)) for name in self.inputs}
-        return self.template.format(**fields, **({FEW_SHOT: few_shot} if self.wants_few_shot else {}))
+        shots = {FEW_SHOT: few_shot} if self.wants_few_shot else {}
+        return neutral_text(self.template.format(**fields, **shots))
 
 
 def _text(value: Any) -> str:

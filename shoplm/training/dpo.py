@@ -26,7 +26,7 @@ from shoplm.training import checkpoints, provenance
 from shoplm.training import model as modeling
 from shoplm.training.monitoring import LogCallback, LogFn, loss_over_all_steps, peak_memory_mb
 from shoplm.training.on_policy import sample_answers
-from shoplm.training.preferences import build_pairs, pair_stats
+from shoplm.training.preferences import build_pairs, pair_stats, preference_ids
 from shoplm.training.sft import RUN_KEY, trainer_arguments, write_summary
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,29 @@ def dpo_config(run: DPORun, progress: bool) -> Any:
                      beta=hp.beta, loss_type=[hp.loss_type], max_length=hp.max_seq_len)
 
 
+def dpo_trainer_class() -> type:
+    """trl's ``DPOTrainer`` with the pairs tokenized by ``preferences.preference_ids``.
+
+    trl renders each pair with the chat template and tokenizes the text, so a ``<|im_end|>`` written in
+    a question or an answer would become the special token. Here the pairs are encoded as inference
+    encodes a prompt (special tokens from the template only) into the same ``prompt_ids`` /
+    ``chosen_ids`` / ``rejected_ids`` columns, and trl's own filter for prompts that fill ``max_length``
+    is kept.
+    """
+    from trl import DPOTrainer
+
+    class TemplateTokensDPOTrainer(DPOTrainer):
+        def _prepare_dataset(self, dataset: Any, processing_class: Any, args: Any, dataset_name: str) -> Any:
+            dataset = dataset.map(preference_ids, fn_kwargs={"tokenizer": processing_class},
+                                  num_proc=args.dataset_num_proc, desc=f"Tokenizing {dataset_name} dataset")
+            if args.max_length is not None and args.truncation_mode == "keep_start":
+                dataset = dataset.filter(lambda example: len(example["prompt_ids"]) < args.max_length,
+                                         num_proc=args.dataset_num_proc)
+            return dataset
+
+    return TemplateTokensDPOTrainer
+
+
 def run_fingerprint(run: DPORun, records: list[dict]) -> str:
     hp = run.hyperparameters.model_dump(mode="json", exclude=set(checkpoints.NEUTRAL_KEYS))
     return checkpoints.fingerprint({
@@ -67,7 +90,6 @@ def train_dpo(run: DPORun, *, log_fn: LogFn | None = None, callbacks: Sequence[A
     """Continue the SFT adapter with DPO; returns the summary also written to ``adapter_dir``."""
     from datasets import Dataset
     from transformers import set_seed
-    from trl import DPOTrainer
 
     hp = run.hyperparameters
     if not Path(run.sft_adapter_dir, "adapter_config.json").is_file():
@@ -96,8 +118,9 @@ def train_dpo(run: DPORun, *, log_fn: LogFn | None = None, callbacks: Sequence[A
         tokenizer = modeling.load_tokenizer(run.base_dir)
         model = modeling.load_adapter(modeling.load_base_model(run.base_dir, hp), run.sft_adapter_dir,
                                       trainable=True)
-        trainer = DPOTrainer(model=model, args=dpo_config(run, progress), train_dataset=Dataset.from_list(records),
-                             processing_class=tokenizer, callbacks=[logger, *callbacks])
+        trainer = dpo_trainer_class()(model=model, args=dpo_config(run, progress),
+                                      train_dataset=Dataset.from_list(records), processing_class=tokenizer,
+                                      callbacks=[logger, *callbacks])
         trainer_loss = trainer.train(resume_from_checkpoint=str(resume) if resume else None).training_loss
         trainer.save_model(str(run.adapter_dir))
         global_step, log_history = trainer.state.global_step, trainer.state.log_history

@@ -2,8 +2,9 @@
 
 The prompt is rendered exactly as evaluation renders it (the same ``shoplm.shopbench.prompting.PromptPlan``, by
 default the ``task-type`` strategy's ``prompts.build_messages``, + the tokenizer's
-chat template with the assistant header, tokenized without extra special tokens, as
-``TransformersBackend.encode`` does), so the model is trained on the very prompt it is later served.
+chat template with the assistant header, encoded by ``prompts.encode_pieces`` as
+``TransformersBackend.encode`` does: special tokens from the template only, none added), so the model is
+trained on the very prompt it is later served.
 The completion is the rest of the rendered conversation: the gold answer (``answers.render_gold``), the
 end-of-turn token, and whatever the template puts after it (ChatML: a newline).
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from shoplm.shopbench.prompting.strategies import PromptPlan
 from shoplm.shopbench.answers import render_gold
-from shoplm.shopbench.prompts import Message, render_chat
+from shoplm.shopbench.prompts import Message, chat_pieces, encode_pieces, split_pieces
 from shoplm.shopbench.records import Question
 
 IGNORE_INDEX = -100
@@ -91,23 +92,23 @@ def end_of_turn_ids(tokenizer: Any) -> set[int]:
     return ids
 
 
-def _encode(tokenizer: Any, text: str) -> list[int]:
-    # The chat template already holds any BOS the model wants: add no special tokens twice.
-    return tokenizer(text, add_special_tokens=False)["input_ids"]
-
-
 def tokenize_messages(tokenizer: Any, messages: Sequence[Message], stop_ids: set[int] | None = None
                       ) -> TokenizedExample:
-    """Tokenize a chat whose last message is the assistant's answer; labels cover only that answer."""
+    """Tokenize a chat whose last message is the assistant's answer; labels cover only that answer.
+
+    Prompt and completion are encoded as inference encodes a prompt (``encode_pieces``): special tokens
+    come from the chat template only, never from a question's or an answer's text.
+    """
     if not messages or messages[-1]["role"] != "assistant":
         raise ValueError("the last message must be the assistant's answer")
-    prompt_text = render_chat(tokenizer, list(messages[:-1]), add_generation_prompt=True)
-    full_text = render_chat(tokenizer, list(messages), add_generation_prompt=False)
-    if not full_text.startswith(prompt_text):
+    prompt = chat_pieces(tokenizer, list(messages[:-1]), add_generation_prompt=True)
+    full = chat_pieces(tokenizer, list(messages), add_generation_prompt=False)
+    prompt_text = "".join(text for text, _ in prompt)
+    if not "".join(text for text, _ in full).startswith(prompt_text):
         raise ValueError("the chat template renders the prompt differently with and without the answer; "
                          "answer-only labels need the prompt to be a prefix of the full conversation")
-    prompt_ids = _encode(tokenizer, prompt_text)
-    completion_ids = _encode(tokenizer, full_text[len(prompt_text):])
+    prompt_ids = encode_pieces(tokenizer, prompt)
+    completion_ids = encode_pieces(tokenizer, split_pieces(full, len(prompt_text))[1])
     stop_ids = end_of_turn_ids(tokenizer) if stop_ids is None else stop_ids
     end = next((i + 1 for i, token in enumerate(completion_ids) if token in stop_ids), None)
     if end is None:

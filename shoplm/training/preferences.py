@@ -27,10 +27,11 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from shoplm.params.training import RejectedAnswers
 from shoplm.shopbench.answers import render_gold
-from shoplm.shopbench.prompts import build_messages
+from shoplm.shopbench.prompts import build_messages, encode_chat
 from shoplm.shopbench.records import Question
 from shoplm.training.answer_scores import official_scores
 from shoplm.training.rejection_sources import REJECTION_SOURCES
@@ -73,6 +74,23 @@ class PreferencePair:
             "chosen": [{"role": "assistant", "content": self.chosen}],
             "rejected": [{"role": "assistant", "content": self.rejected}],
         }
+
+
+def preference_ids(record: dict[str, list[dict[str, str]]], tokenizer: Any) -> dict[str, list[int]]:
+    """One ``as_record`` pair as the token ids trl's ``DPOTrainer`` trains on (``prompt_ids``,
+    ``chosen_ids``, ``rejected_ids``), split as trl splits them, but encoded by ``encode_chat``: special
+    tokens from the chat template only, never from a question's or an answer's text (trl would tokenize
+    the rendered chat with every ``<|im_end|>`` in it read as the special token)."""
+    prompt = encode_chat(tokenizer, record["prompt"], add_generation_prompt=True)
+    chosen = encode_chat(tokenizer, record["prompt"] + record["chosen"], add_generation_prompt=False)
+    rejected = encode_chat(tokenizer, record["prompt"] + record["rejected"], add_generation_prompt=False)
+    # Where the prompt and prompt+answer diverge (trl's common_prefix_length): the answer starts there.
+    start = min(_common_prefix(prompt, chosen), _common_prefix(prompt, rejected))
+    return {"prompt_ids": prompt[:start], "chosen_ids": chosen[start:], "rejected_ids": rejected[start:]}
+
+
+def _common_prefix(ids: list[int], other: list[int]) -> int:
+    return next((i for i, (a, b) in enumerate(zip(ids, other)) if a != b), min(len(ids), len(other)))
 
 
 def numbered_labels(input_field: str) -> list[int]:

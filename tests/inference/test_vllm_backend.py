@@ -14,7 +14,10 @@ import sys
 import pytest
 
 from shoplm.inference import GenerationRequest, build_requests, create_backend
+from shoplm.inference.backends import encode_prompt
+from shoplm.shopbench.prompts import build_messages
 from shoplm.shopbench.records import load_questions
+from tests.forged import FORGED_QUESTION, LITERAL, marker_counts
 
 SAMPLE_QUESTIONS = "data/sample/shopbench/questions.jsonl"
 SPECIAL = ("<|im_end|>", "<|im_start|>", "<|endoftext|>")
@@ -88,6 +91,28 @@ def test_sampling_overrides_reach_each_request(vllm_engine, tiny_base_dir, reque
     finally:
         backend.sampling_overrides = None
     assert all(f and a.startswith(f) and len(f) < len(a) for f, a in zip(first, full) if len(a) > 1)
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_a_question_cannot_forge_special_tokens(vllm_engine, tiny_base_dir, monkeypatch):
+    """The engine is given the ids of the one safe encoder: a question's marker text stays text."""
+    backend = vllm_engine(tiny_base_dir, dtype="float32")
+    results = []
+    generate = backend.llm.generate
+
+    def recording(*args, **kwargs):
+        results.extend(outputs := generate(*args, **kwargs))
+        return outputs
+
+    monkeypatch.setattr(backend.llm, "generate", recording)
+    request = GenerationRequest(build_messages(FORGED_QUESTION, "multiple-choice"), "multiple-choice", 4)
+    assert len(backend.generate([request])) == 1
+    (result,) = results
+    ids = list(result.prompt_token_ids)  # what the engine ran on
+    assert ids == encode_prompt(backend.tokenizer, request, backend.max_input_tokens)
+    assert marker_counts(backend.tokenizer, ids) == (3, 2)
+    assert LITERAL in backend.tokenizer.decode(ids, skip_special_tokens=True)
 
 
 @pytest.fixture(scope="module")

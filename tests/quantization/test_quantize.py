@@ -13,6 +13,7 @@ from shoplm.params.quantization import QuantizeSection
 from shoplm.quantization import QUANTIZERS, pad_with_proof, padded_size
 from shoplm.quantization.run import check_group_divisibility, quantize_folder
 from shoplm.shopbench.records import load_questions
+from tests.forged import FORGED_QUESTION, LITERAL, marker_counts
 
 PADDING_TOLERANCE = 1e-6
 SAMPLE_QUESTIONS = "data/sample/shopbench/questions.jsonl"
@@ -48,6 +49,18 @@ def test_padding_leaves_logits_unchanged_and_survives_a_reload(tiny_base_dir, tm
         ids = torch.tensor([probe[0]])
         diff = (reloaded(ids).logits - original(ids).logits).abs().max().item()
     assert reloaded.config.intermediate_size == 576 and diff < PADDING_TOLERANCE
+
+
+def test_calibration_prompts_cannot_forge_special_tokens(tiny_base_dir, questions):
+    from transformers import AutoTokenizer
+
+    from shoplm.quantization.calibration import calibration_token_ids
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base_dir)
+    forged = questions[0].model_copy(update={"input_field": FORGED_QUESTION})
+    (ids,) = calibration_token_ids([forged], tokenizer, samples=1, max_seq_len=4096)
+    assert marker_counts(tokenizer, ids) == (3, 2)  # the template's: system, user, assistant header
+    assert LITERAL in tokenizer.decode(ids, skip_special_tokens=True)
 
 
 def test_a_group_size_that_does_not_divide_an_input_is_named(tiny_base_dir):

@@ -8,11 +8,16 @@ from shoplm.registry import UnknownNameError
 from shoplm.shopbench.prompts import (
     SYSTEM_PROMPT,
     build_messages,
+    chat_pieces,
+    encode_chat,
     normalize_input,
     render_chat,
     system_prompt,
     truncate_messages,
 )
+from shoplm.shopbench.records import load_questions
+from tests.forged import FORGED_QUESTION, LITERAL, marker_counts
+from tests.shopbench.conftest import DEVELOPMENT_SET, SAMPLE_DIR
 
 QUESTION = "Which of the following fits?\n0. a \n1. b\nAnswer: "
 
@@ -95,3 +100,70 @@ def test_truncate_messages_leaves_short_prompts_alone(tokenizer) -> None:
 def test_truncate_messages_refuses_an_impossible_budget(tokenizer) -> None:
     with pytest.raises(ValueError, match="no room"):
         truncate_messages(tokenizer, build_messages("a b c d e f g", "generation"), 3)
+
+
+# ---- special tokens come from the chat template only ---------------------------------------------------
+
+def test_a_question_cannot_forge_special_tokens(tokenizer) -> None:
+    messages = build_messages(FORGED_QUESTION, "multiple-choice")
+    ids = encode_chat(tokenizer, messages, add_generation_prompt=True)
+    # the template's own: system, user and the assistant header open; system and user close
+    assert marker_counts(tokenizer, ids) == (3, 2)
+    assert LITERAL in tokenizer.decode(ids, skip_special_tokens=True)  # the text survives as ordinary tokens
+    assert tokenizer.decode(ids) == render_chat(tokenizer, messages, add_generation_prompt=True)
+    # a forged answer (a training example) is ordinary text too
+    answer = build_messages("q", "generation", answer=FORGED_QUESTION)
+    full = encode_chat(tokenizer, answer, add_generation_prompt=False)
+    assert marker_counts(tokenizer, full) == (3, 3)
+
+
+def test_ordinary_content_keeps_its_ids(tokenizer) -> None:
+    """Exactly the ids of the rendered text tokenized as one string, as before: prompts and training chats."""
+    def plain(messages, add_generation_prompt):
+        text = render_chat(tokenizer, messages, add_generation_prompt=add_generation_prompt)
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    for question in load_questions(SAMPLE_DIR / "questions.jsonl"):
+        for messages, generation in ((build_messages(question.input_field, question.task_type), True),
+                                     (build_messages(question.input_field, question.task_type, "1,2"), False)):
+            assert encode_chat(tokenizer, messages, generation) == plain(messages, generation), question.task_name
+
+
+@pytest.mark.skipif(not DEVELOPMENT_SET.is_file(), reason="../shared/data/shopbench/development.json is absent")
+def test_development_questions_keep_their_ids(tokenizer) -> None:
+    questions = load_questions(DEVELOPMENT_SET)
+    assert len(questions) == 96
+    for question in questions:
+        messages = build_messages(question.input_field, question.task_type)
+        text = render_chat(tokenizer, messages, add_generation_prompt=True)
+        assert encode_chat(tokenizer, messages, True) == tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def test_chat_pieces_are_the_rendered_chat_cut_at_each_content(tokenizer) -> None:
+    messages = build_messages(FORGED_QUESTION, "multiple-choice", answer="1")
+    pieces = chat_pieces(tokenizer, messages, add_generation_prompt=False)
+    assert "".join(text for text, _ in pieces) == render_chat(tokenizer, messages, add_generation_prompt=False)
+    assert [text for text, is_content in pieces if is_content] == [m["content"] for m in messages]
+
+
+def test_a_template_that_alters_content_is_refused(tokenizer) -> None:
+    class Trimming:
+        chat_template = "{% for m in messages %}<|im_start|>{{ m['content'] | trim }}<|im_end|>{% endfor %}"
+
+        def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+            return tokenizer.apply_chat_template(messages, tokenize=False, chat_template=self.chat_template,
+                                                 add_generation_prompt=add_generation_prompt)
+
+    with pytest.raises(ValueError, match="changes message content"):
+        chat_pieces(Trimming(), [{"role": "user", "content": " padded "}], add_generation_prompt=True)
+
+
+def test_a_forged_question_is_truncated_without_forging(tokenizer) -> None:
+    middle = " ".join(f"word{i}" for i in range(400))
+    messages = build_messages(f"{FORGED_QUESTION}\n{middle}\n{FORGED_QUESTION}", "retrieval")
+    budget = len(encode_chat(tokenizer, messages, True)) // 2
+    cut = truncate_messages(tokenizer, messages, budget)
+    ids = encode_chat(tokenizer, cut, True)
+    assert len(ids) <= budget and " ... " in cut[1]["content"]
+    assert marker_counts(tokenizer, ids) == (3, 2)
+    assert cut[1]["content"].startswith(FORGED_QUESTION) and cut[1]["content"].endswith(FORGED_QUESTION)

@@ -21,6 +21,7 @@ from shoplm.submission.check import check_submission
 from shoplm.submission.report import format_check
 from shoplm.submission.tracks import SUBMISSION_TRACKS
 from shoplm.submission.writer import PackageSpec, resolve_model, write_package
+from tests.forged import FORGED_QUESTION, LITERAL
 
 SETTINGS = GenerationSettings()
 
@@ -113,3 +114,26 @@ def test_a_package_decodes_under_the_evaluate_constraints_and_the_check_lists_th
                                                    "named_entity_recognition", "keyphrase", "generation"}
     assert "decoding      backend transformers, constraints: per answer kind\n" \
            "  multiple-choice            shape: one option index\n" in format_check(result, 10)
+
+
+@pytest.mark.slow
+def test_the_package_reads_special_token_text_in_a_prompt_as_text(tiny_package):
+    """The evaluator's prompts are untrusted: the vendored encoder gives the model only the template's markers."""
+    code = f"""
+import json
+import shoplm
+from models.user_config import UserModel
+m = UserModel()
+seen, encode = [], m.backend.encode
+m.backend.encode = lambda request: seen.append(encode(request)) or seen[-1]
+answers = m.batch_predict({{"prompt": [{FORGED_QUESTION!r}]}}, True)
+tok = m.backend.tokenizer
+print(json.dumps({{"shoplm": shoplm.__file__, "answers": answers, "text": tok.decode(seen[0], skip_special_tokens=True),
+                  "markers": [seen[0].count(tok.convert_tokens_to_ids(t)) for t in ("<|im_start|>", "<|im_end|>")]}}))
+"""
+    env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tiny_package, env=env, capture_output=True, text=True,
+                          check=True, timeout=300)
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(out["shoplm"]).resolve().is_relative_to(tiny_package.resolve())  # the vendored copy ran
+    assert out["markers"] == [3, 2] and LITERAL in out["text"] and len(out["answers"]) == 1

@@ -100,3 +100,25 @@ def test_a_killed_run_resumes_without_repeating_a_request(vllm_url, sample_frame
     ledger = json.loads((out / "report.json").read_text())["ledger"]
     assert ledger["cache_hits"] == at_kill and ledger["requests"] == planned - at_kill
     assert _cached(out / "cache.sqlite") == planned
+
+
+def test_the_server_parses_special_tokens_in_content_so_plan_sends_none(vllm_url, tiny_base_dir):
+    """Why ``templates.neutral_text`` exists: vLLM's chat endpoint tokenizes the rendered template with special
+    tokens parsed, message content included. A forged record, broken up as ``plan`` sends it, forges nothing."""
+    import openai
+    from transformers import AutoTokenizer
+
+    from shoplm.synthesis.templates import neutral_text
+    from tests.forged import INJECTION, marker_counts
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_base_dir)
+    client = openai.OpenAI(base_url=vllm_url, api_key="local", max_retries=0)
+
+    def served_prompt_ids(content: str) -> list[int]:
+        response = client.chat.completions.create(model=SERVED_NAME, messages=[{"role": "user", "content": content}],
+                                                  max_tokens=1, extra_body={"return_token_ids": True})
+        return response.model_extra["prompt_token_ids"]
+
+    forged = f"Title: Product {INJECTION}Description: nice"
+    assert marker_counts(tokenizer, served_prompt_ids(forged)) == (5, 4)  # the server reads the forged turn
+    assert marker_counts(tokenizer, served_prompt_ids(neutral_text(forged))) == (3, 2)  # the template's only

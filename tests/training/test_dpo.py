@@ -9,7 +9,8 @@ from shoplm.params.training import RejectedAnswers
 from shoplm.shopbench.answers import render_gold
 from shoplm.shopbench.parsers import parse
 from shoplm.training.answer_scores import official_scores
-from shoplm.training.preferences import build_pairs, numbered_labels, pair_stats
+from shoplm.training.preferences import PreferencePair, build_pairs, numbered_labels, pair_stats
+from tests.forged import FORGED_QUESTION, INJECTION, LITERAL, marker_counts
 
 
 @pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
@@ -101,6 +102,35 @@ def test_pairs_are_seeded_capped_and_in_trl_format(sample_questions):
     assert record["chosen"][0]["role"] == record["rejected"][0]["role"] == "assistant"
     stats = pair_stats(first)
     assert stats["pairs"] == 20 == stats.get("kind.wrong", 0) + stats.get("kind.format", 0)
+
+
+def _prepared(trainer_class, records, tokenizer):
+    """What ``trainer_class`` trains on for ``records``: its dataset preparation, without a model."""
+    from types import SimpleNamespace
+
+    from datasets import Dataset
+
+    args = SimpleNamespace(dataset_num_proc=None, max_length=512, truncation_mode="keep_start")
+    prepared = trainer_class._prepare_dataset(SimpleNamespace(_tokenizer=tokenizer), Dataset.from_list(records),
+                                              tokenizer, args, "train")
+    return [{key: row[key] for key in ("prompt_ids", "chosen_ids", "rejected_ids")} for row in prepared]
+
+
+def test_dpo_pairs_cannot_forge_special_tokens(tokenizer, sample_questions):
+    from trl import DPOTrainer
+
+    from shoplm.training.dpo import dpo_trainer_class
+
+    question = sample_questions[0].model_copy(update={"input_field": FORGED_QUESTION})
+    record = PreferencePair(question, "1", f"2{INJECTION}", "wrong").as_record()
+    (row,) = _prepared(dpo_trainer_class(), [record], tokenizer)
+    assert marker_counts(tokenizer, row["prompt_ids"]) == (3, 2)  # system, user, the assistant header
+    assert marker_counts(tokenizer, row["chosen_ids"]) == marker_counts(tokenizer, row["rejected_ids"]) == (0, 1)
+    assert LITERAL in tokenizer.decode(row["prompt_ids"], skip_special_tokens=True)
+    assert tokenizer.decode(row["rejected_ids"]).startswith(f"2{INJECTION}<|im_end|>")
+    # ordinary pairs: exactly the ids trl's own preparation gives
+    records = [pair.as_record() for pair in build_pairs(sample_questions, RejectedAnswers(max_pairs=12), seed=1)]
+    assert _prepared(dpo_trainer_class(), records, tokenizer) == _prepared(DPOTrainer, records, tokenizer)
 
 
 @pytest.mark.slow

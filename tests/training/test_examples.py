@@ -7,6 +7,7 @@ import pytest
 from shoplm.shopbench.answers import render_gold
 from shoplm.shopbench.prompts import build_messages, render_chat, system_prompt
 from shoplm.training.examples import IGNORE_INDEX, question_messages, tokenize_messages, tokenize_questions
+from tests.forged import FORGED_QUESTION, INJECTION, LITERAL, marker_counts
 
 
 def test_labels_cover_exactly_the_answer_and_end_of_turn(tokenizer, sample_questions):
@@ -58,3 +59,15 @@ def test_last_message_must_be_the_answer(tokenizer, sample_questions):
     q = sample_questions[0]
     with pytest.raises(ValueError, match="assistant"):
         tokenize_messages(tokenizer, build_messages(q.input_field, q.task_type))
+
+
+def test_a_question_or_answer_cannot_forge_special_tokens(tokenizer):
+    """Marker text in a training question or answer is text: the labels still end at the template's end
+    of turn, and the model is never taught a forged turn."""
+    answer = f"1{INJECTION}"
+    example = tokenize_messages(tokenizer, build_messages(FORGED_QUESTION, "multiple-choice", answer=answer))
+    assert marker_counts(tokenizer, example.input_ids) == (3, 3)  # the template's system, user, assistant turns
+    labelled = [token for token in example.labels if token != IGNORE_INDEX]
+    assert tokenizer.decode(labelled) == answer + "<|im_end|>"
+    assert marker_counts(tokenizer, labelled) == (0, 1)
+    assert LITERAL in tokenizer.decode(example.input_ids, skip_special_tokens=True)
