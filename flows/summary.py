@@ -9,9 +9,9 @@ from pathlib import Path
 from shoplm import tracking
 from shoplm.shopbench.records import TRACK_SHORT_NAMES
 
-# reports/<name>/ holds an evaluation set's reports, except these folders, which other stages write
-# (their metrics.json are not score reports).
-STAGE_REPORT_DIRS = ("search", "quantize", "package", "prompt_ablation", "sweep", "register_model")
+# reports/<name>/ holds an evaluation set's reports, except these folders, which other stages (and the
+# arena pipeline, `make arena`) write: their metrics.json are not score reports.
+STAGE_REPORT_DIRS = ("search", "quantize", "package", "prompt_ablation", "sweep", "register_model", "arena")
 SEARCH_SIDE_BY_SIDE = "test_side_by_side.json"  # tasks/search.py
 QUANTIZE_METRICS = "metrics.json"  # tasks/quantize.py, under reports/quantize/search-<grid>/
 SCORE_TOLERANCE = 1e-9
