@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shlex
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import yaml
 
 from arena.settings import load_arena_section
 from shoplm.params.loader import ParamsError
+from tools.stage_deps import ProjectModules, missing_deps
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "arena" / "params.yaml"
@@ -25,21 +24,8 @@ SHARED_SHOPLM = {"shoplm", "shoplm.errors", "shoplm.registry", "shoplm.tracking"
 
 
 @cache
-def _dag_checker():
-    """The import-closure checker (``ProjectModules``, ``missing_deps``): tools/stage_deps.py, or where it
-    lived before, tests/test_dag_deps.py; loaded from its file (tests are not importable by name under
-    importlib mode)."""
-    path = next(p for p in (ROOT / "tools" / "stage_deps.py", ROOT / "tests" / "test_dag_deps.py") if p.is_file())
-    spec = importlib.util.spec_from_file_location(f"_arena_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses and typing resolve the module by name
-    spec.loader.exec_module(module)
-    return module
-
-
-@cache
 def _modules():
-    return _dag_checker().ProjectModules(ROOT, PACKAGES)
+    return ProjectModules(ROOT, PACKAGES)
 
 
 @pytest.mark.parametrize("section", ["data", "baselines", "classifiers", "ensemble"])
@@ -88,7 +74,7 @@ def _task_module(command: str) -> str:
 @pytest.mark.parametrize("stage, command, deps", _arena_stages(), ids=lambda v: v if isinstance(v, str) else "")
 def test_arena_stage_deps_cover_the_code_it_imports(stage, command, deps):
     _task_module(command)
-    assert _dag_checker().missing_deps(_modules(), stage, command, deps) == []
+    assert missing_deps(_modules(), stage, command, deps) == []
 
 
 @pytest.mark.parametrize("stage, command, deps", _arena_stages(), ids=lambda v: v if isinstance(v, str) else "")
