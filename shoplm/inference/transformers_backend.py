@@ -102,6 +102,11 @@ class TransformersBackend(GenerationBackend):
         self.show_progress = show_progress
         self.adapter_dir = None if adapter_dir is None else str(adapter_dir)
 
+        from shoplm.modeling.integrity import check_weights
+
+        for folder in (model_dir, self.adapter_dir):
+            if folder is not None:
+                check_weights(folder)
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
         model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=self.dtype)
         if self.adapter_dir is not None:

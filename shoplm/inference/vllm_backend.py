@@ -28,6 +28,7 @@ from shoplm.inference.backends import (
     turn_stop_token_ids,
 )
 from shoplm.inference.constraints import sampling_overrides_for
+from shoplm.modeling.integrity import check_weights
 from shoplm.params.serving import ConstraintSettings, VLLMSettings
 
 #: Extra ``SamplingParams`` keyword arguments for one request (structured outputs, extra_args, ...).
@@ -130,6 +131,9 @@ class VLLMBackend(GenerationBackend):
         # Prompts are encoded here with the transformers tokenizer, exactly as the transformers backend
         # does (``encode_prompt``: special tokens from the chat template only), and reach the engine as
         # token ids, so it never renders a chat template or parses special-token text of its own.
+        for folder in (self.model_dir, self.adapter_dir):
+            if folder is not None:
+                check_weights(folder)
         self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
         try:
             config_eos = GenerationConfig.from_pretrained(self.model_dir).eos_token_id
@@ -182,6 +186,8 @@ class VLLMBackend(GenerationBackend):
         if path is None:
             return None
         path = str(Path(path).resolve())
+        if path not in self._lora_ids:
+            check_weights(path)
         lora_id = self._lora_ids.setdefault(path, len(self._lora_ids) + 1)  # vLLM ids start at 1
         return LoRARequest(lora_name=f"adapter-{lora_id}", lora_int_id=lora_id, lora_path=path)
 

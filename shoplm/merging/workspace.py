@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from shoplm.merging.methods import MERGE_METHODS
+from shoplm.modeling.integrity import check_weights
 from shoplm.params.merging import MergeSpec
 
 SPEC_FILE = "merge_spec.json"
@@ -81,6 +82,8 @@ class MergeWorkspace:
         self.base_dir = Path(base_dir)
         self.adapter_dirs = {name: Path(folder) for name, folder in adapters.items()}
         self._torch = torch
+        for folder in (self.base_dir, *self.adapter_dirs.values()):
+            check_weights(folder)
         base = AutoModelForCausalLM.from_pretrained(self.base_dir, dtype=getattr(torch, dtype))
         names = list(self.adapter_dirs)
         peft_model = PeftModel.from_pretrained(base, str(self.adapter_dirs[names[0]]), adapter_name=names[0])

@@ -168,4 +168,7 @@ def load_adapter(model: Any, adapter_dir: str | Path, trainable: bool) -> Any:
     """A saved adapter on ``model`` (DPO continues an SFT adapter: ``trainable=True``)."""
     from peft import PeftModel
 
+    from shoplm.modeling.integrity import check_weights
+
+    check_weights(adapter_dir)
     return PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=trainable)
