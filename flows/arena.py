@@ -23,9 +23,12 @@ quiet.quiet_libraries()  # before Prefect and MLflow: they read their settings a
 from prefect import flow, get_run_logger  # noqa: E402
 
 from arena.runs import EXPERIMENT, OUT_DIR  # noqa: E402
-from flows.pipeline import _git_commit, run_stage  # noqa: E402
+from flows.pipeline import StageFailed, _git_commit, restore_hint, run_stage  # noqa: E402
 from flows.plan import check_stage_names, matches  # noqa: E402
 from shoplm import tracking  # noqa: E402
+from shoplm.errors import UserError  # noqa: E402
+from shoplm.params.loader import PARAMS_FILE  # noqa: E402
+from shoplm.params.lock import params_lock  # noqa: E402
 from shoplm.registry import UnknownNameError  # noqa: E402
 
 ARENA_DVCFILE = "arena/dvc.yaml"
@@ -62,7 +65,9 @@ def arena(force: list[str] | None = None) -> dict[str, str]:
     order = arena_stage_order(root)
     logger.info("stage order: %s", ", ".join(order))
     outcomes: dict[str, str] = {}
-    with tracking.in_experiment(EXPERIMENT), \
+    # Stage base reads params.yaml, which a ShopBench run holds its own params in while it runs: queue
+    # behind such a run (as a second ShopBench run does) rather than read them.
+    with params_lock(root / PARAMS_FILE), tracking.in_experiment(EXPERIMENT), \
             tracking.parent_run("arena", tags={"git.commit": _git_commit(root)}) as run:  # stages inherit both
         import mlflow
 
@@ -83,12 +88,19 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--force", nargs="*", default=[], metavar="STAGE", help="arena stages to re-run regardless")
     args = parser.parse_args(argv)
-    try:  # a typo in --force fails here, before Prefect or MLflow start, listing the stage names
+    try:  # a typo in --force fails here, before the flow starts, listing the stage names
         check_stage_names(args.force, [_short(stage) for stage in arena_stage_order(tracking.repo_root())])
-    except UnknownNameError as exc:
+        with tracking.in_experiment(EXPERIMENT):
+            tracking.check_store()
+    except (UnknownNameError, UserError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    outcomes = arena(force=args.force)
+    try:
+        outcomes = arena(force=args.force)
+    except StageFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(restore_hint(exc.stage), file=sys.stderr)
+        return 1
     print("\n".join(f"{stage:<42} {outcome}" for stage, outcome in outcomes.items()))
     summary = tracking.repo_root() / OUT_DIR / "metrics.json"
     if summary.exists():

@@ -90,8 +90,12 @@ from flows.summary import (  # noqa: E402
     side_by_side,
 )
 from shoplm import tracking  # noqa: E402
+from shoplm.errors import UserError  # noqa: E402
 from shoplm.params.lock import ParamsBusy, params_lock, run_params  # noqa: E402
 from shoplm.registry import UnknownNameError  # noqa: E402
+from shoplm.shopbench.records import load_questions  # noqa: E402
+
+EVAL_DIR = Path("data/eval")
 
 _EXIT_CODE = re.compile(r"exited with (-?\d+)")  # DVC: "failed to run: <cmd>, exited with 2"
 _MAX_TAG_CHARS = 500
@@ -111,6 +115,13 @@ class StageFailed(RuntimeError):
     def transient(self) -> bool:
         """Exit 2 is the user's input (the same input fails again); anything else may pass on a retry."""
         return self.exit_code != EXIT_USER_ERROR
+
+
+def restore_hint(stage: str) -> str:
+    """What to tell a user whose stage failed: DVC deleted its outputs before running it, so every later
+    stage is now stale; the last good outputs (the ones dvc.lock records) are still in DVC's cache."""
+    return (f"note: DVC deleted the outputs of {stage} before running it; `.venv/bin/dvc checkout {stage}` "
+            "brings back its last good ones from the cache (if it ever succeeded here)")
 
 
 def _retry_if_transient(task, task_run, state) -> bool:
@@ -231,6 +242,8 @@ def pipeline(
             mlflow.log_metrics(comparison_metrics(root))
             for set_dir in eval_set_dirs(root):
                 mlflow.log_text(side_by_side(set_dir), f"comparison/{set_dir.name}.txt")
+                if (questions := root / EVAL_DIR / f"{set_dir.name}.jsonl").is_file():  # the Dataset column
+                    tracking.log_question_set(set_dir.name, questions.relative_to(root), load_questions(questions))
             for grid in search_grids(root):  # the held-out questions of a search: merge, adapters, 4-bit
                 mlflow.log_text(search_table(root, grid), f"comparison/search-{grid}.txt")
             logger.info("MLflow parent run %s (%s)", run.info.run_id, tracking.tracking_uri(root))
@@ -250,13 +263,15 @@ def main(argv: list[str] | None = None) -> int:
                          force=args.force, skip=args.skip)
         except ParamsBusy:
             pass
+        tracking.check_store(root)  # a bad MLFLOW_TRACKING_URI: one line now, not tracebacks in a stage
         outcomes = pipeline(profile=args.profile, force=args.force, eval_sets=args.eval_sets, stages=args.stages,
                             skip=args.skip)
-    except (ParamsError, UnknownNameError) as exc:
+    except (ParamsError, UnknownNameError, UserError) as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_USER_ERROR
     except StageFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
+        print(restore_hint(exc.stage), file=sys.stderr)
         return 1
     print_summary(tracking.repo_root(), outcomes)
     return 0

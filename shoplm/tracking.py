@@ -10,17 +10,27 @@ Default store: a SQLite file and an artifact folder at the repository root (both
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from shoplm.errors import UserError
+
 PARENT_RUN_ENV = "SHOPLM_MLFLOW_PARENT_RUN_ID"
 EXPERIMENT_ENV = "SHOPLM_MLFLOW_EXPERIMENT"
 DEFAULT_EXPERIMENT = "shoplm"
+# MLflow's own kind of an experiment: model training, not GenAI. Its assistant and API read it; the 3.17
+# UI does not choose its page from it (see runs_url), so the links carry the mode as well.
+KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = {KIND_TAG: "custom_model_development"}
+UI_URL = "http://127.0.0.1:5000"  # `make ui`
+UI_MODE = "workflowType=machine_learning"  # the UI's "Model training" mode: runs table, not traces
 HOST_TAG, PID_TAG = "shoplm.host", "shoplm.pid"  # who runs a stage: to tell a dead run from a live one
 # MLflow rejects metric and param names outside this set (e.g. "hit rate@3").
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_\-. /:]")
@@ -35,6 +45,16 @@ def repo_root() -> Path:
         if (folder / "dvc.yaml").exists() or (folder / ".git").exists():
             return folder
     return here
+
+
+def runs_url(base_url: str, experiment_id: str) -> str:
+    """The MLflow UI's page of an experiment's runs table.
+
+    MLflow 3.17's UI opens every experiment in its GenAI mode (a traces "Overview") unless the URL or the
+    browser's local storage says ``workflowType=machine_learning``; the experiment's own tag does not
+    choose the page (shared/docs/environment-notes.md). So every link the project prints carries it.
+    """
+    return f"{base_url.rstrip('/')}/#/experiments/{experiment_id}?{UI_MODE}"
 
 
 def tracking_uri(root: Path | None = None) -> str:
@@ -55,11 +75,54 @@ def configure(root: Path | None = None) -> str:
     if experiment is None:
         # With the default SQLite store, artifacts go next to it; a server picks its own location.
         location = (root / "mlruns").as_uri() if uri.startswith("sqlite:///") else None
-        experiment_id = mlflow.create_experiment(name, artifact_location=location)
+        experiment_id = mlflow.create_experiment(name, artifact_location=location, tags=EXPERIMENT_KIND)
     else:
         experiment_id = experiment.experiment_id
+        if experiment.tags.get(KIND_TAG) != EXPERIMENT_KIND[KIND_TAG]:  # an experiment made before the tag
+            mlflow.MlflowClient().set_experiment_tag(experiment_id, KIND_TAG, EXPERIMENT_KIND[KIND_TAG])
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
+
+
+class TrackingStoreError(UserError):
+    """The MLflow store (``MLFLOW_TRACKING_URI`` or the default SQLite file) cannot be opened."""
+
+
+_FAIL_FAST = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
+
+
+def check_store(root: Path | None = None) -> str:
+    """Open the tracking store once, before any stage runs; return the experiment id.
+
+    A bad URI or a file that is not an MLflow database otherwise fails inside the first stage, as
+    several hundred lines of SQLAlchemy and alembic tracebacks that never name the URI. MLflow's and
+    its database layers' own log lines are held back during the check: the one-line error says it all.
+    """
+    import logging
+
+    uri = tracking_uri(root)
+    loggers = [logging.getLogger(name) for name in ("mlflow", "alembic", "sqlalchemy", "urllib3")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    # A server that does not answer: MLflow's default 7 retries with backoff take minutes; one try decides.
+    saved = {key: os.environ.get(key) for key in _FAIL_FAST}
+    os.environ.update(_FAIL_FAST)
+    try:
+        return configure(root)
+    except Exception as exc:
+        source = "MLFLOW_TRACKING_URI" if os.environ.get("MLFLOW_TRACKING_URI") else "the default store"
+        cause = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise TrackingStoreError(f"{source} {uri!r}: MLflow cannot open this tracking store "
+                                 f"({type(exc).__name__}: {cause})") from exc
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def metric_name(*parts: str) -> str:
@@ -194,6 +257,25 @@ def report_metrics(report: Mapping[str, Any], prefix: str = "") -> dict[str, flo
         if report.get(key) is not None:
             metrics[metric_name(*pre, key)] = float(report[key])
     return metrics
+
+
+def log_question_set(name: str, path: Path, questions: Sequence[Any], context: str = "evaluation") -> None:
+    """Log the questions a score is on as an MLflow dataset input of the active run.
+
+    The runs table's Dataset column and the comparison view then say which questions (name, content
+    digest, source file, row count) each score is on, so two scores on different sets are never read
+    side by side by mistake.
+    """
+    import mlflow
+    import pandas as pd
+
+    rows = [q.model_dump(mode="json") if hasattr(q, "model_dump") else dict(q) for q in questions]
+    frame = pd.DataFrame({key: [json.dumps(row.get(key), ensure_ascii=False) for row in rows]
+                          for key in (rows[0] if rows else {})})  # JSON text: nested fields hash and show alike
+    with warnings.catch_warnings():  # a local path reads as two equal source kinds; MLflow picks the same one
+        warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+        dataset = mlflow.data.from_pandas(frame, source=str(path), name=name)
+    mlflow.log_input(dataset, context=context)
 
 
 def track_bar_chart(report: Mapping[str, Any], path: Path, title: str) -> Path:

@@ -126,3 +126,31 @@ def test_a_crash_may_be_transient_and_is_retried(dvc_repo):
         reproduce("step", force=False, log=lambda line: None, cwd=dvc_repo)
     assert failed.value.exit_code == 1
     assert _retry_if_transient(None, None, Failed(data=failed.value)) is True
+
+
+def test_a_failed_stage_says_how_to_restore_its_outputs_and_the_command_does(dvc_repo, in_repo, monkeypatch, capsys):
+    """DVC deletes a stage's outputs before running it: after a failure, the hint's `dvc checkout`
+    brings the last good ones back (checked for real on a one-stage project), and main prints it."""
+    (dvc_repo / "dvc.yaml").write_text("stages:\n  step:\n    cmd: python step.py\n    deps: [step.py]\n"
+                                       "    outs: [out.txt]\n")
+    _step(dvc_repo, "open('out.txt', 'w').write('good')\n")
+    reproduce("step", force=False, log=lambda line: None, cwd=dvc_repo)
+    _step(dvc_repo, "raise SystemExit('error: the model file is gone')\n")
+    with pytest.raises(StageFailed) as failed:
+        reproduce("step", force=False, log=lambda line: None, cwd=dvc_repo)
+    assert not (dvc_repo / "out.txt").exists()  # what the user met: the good output is gone
+
+    hint = flow_module.restore_hint(failed.value.stage)
+    command = hint.split("`")[1].removeprefix(".venv/bin/")
+    assert command == "dvc checkout step"
+    subprocess.run([flow_module.sys.executable, "-m", *command.split()], cwd=dvc_repo, check=True,
+                   capture_output=True)
+    assert (dvc_repo / "out.txt").read_text() == "good"
+
+    def failing(**kwargs):
+        raise failed.value
+
+    monkeypatch.setattr(flow_module, "pipeline", failing)
+    monkeypatch.setattr(flow_module.tracking, "check_store", lambda root=None: "0")
+    assert main(["--stages", "eval_sets"]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == hint
