@@ -29,7 +29,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 # Prefect 3.7 keeps its block-registration memo in ~/.prefect whatever PREFECT_HOME says (flows/quiet.py).
 export PREFECT_SERVER_MEMO_STORE_PATH ?= $(PREFECT_HOME)/memo_store.toml
 
-.PHONY: install run study synth arena repro score test bench clean
+.PHONY: install run study synth arena repro score test bench ui clean
 
 install: $(STAMP)
 
@@ -87,6 +87,14 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_builders.py
 	$(PY) benchmarks/bench_packing.py
 	$(PY) benchmarks/bench_pipeline.py
+
+# The MLflow UI on the project's store, opened on the runs table: MLflow 3.17 shows a fresh browser its
+# GenAI traces page unless the link says workflowType=machine_learning, so use the link printed first.
+UI_PORT ?= 5000
+ui: $(STAMP)
+	@$(PY) -c "from shoplm import tracking as t; print('open', t.runs_url('http://127.0.0.1:$(UI_PORT)', t.check_store()))"
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db \
+		--host 127.0.0.1 --port $(UI_PORT) --workers 1
 
 clean:
 	rm -rf reports mlruns mlflow.db .prefect .pytest_cache

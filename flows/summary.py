@@ -112,6 +112,15 @@ def side_by_side(set_dir: Path) -> str:
     return _table(columns, rows)
 
 
+def experiment_id(root: Path) -> str:
+    """The id of the experiment the flow logged to (the UI's links carry it)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking.tracking_uri(root))
+    experiment = mlflow.get_experiment_by_name(os.environ.get(tracking.EXPERIMENT_ENV, tracking.DEFAULT_EXPERIMENT))
+    return experiment.experiment_id if experiment else "0"
+
+
 def print_summary(root: Path, outcomes: dict[str, str]) -> None:
     ran = [s for s, o in outcomes.items() if o == "ran"]
     print(f"\nstages: {len(outcomes)} in the DAG, {len(ran)} ran, {len(outcomes) - len(ran)} cached by DVC")
@@ -127,8 +136,11 @@ def print_summary(root: Path, outcomes: dict[str, str]) -> None:
             print(f"warning: {warning}")
     uri = tracking.tracking_uri(root)
     print("\nMLflow runs:   ", uri)
-    print("  browse with:  ", f"mlflow ui --backend-store-uri {uri} --host 127.0.0.1" if uri.startswith("sqlite")
-          else "your tracking server's UI")
+    if uri.startswith("sqlite"):
+        print("  browse with:   make ui, then open", tracking.runs_url(tracking.UI_URL, experiment_id(root)))
+    else:
+        print("  browse at:    ", tracking.runs_url(uri, experiment_id(root)) if uri.startswith("http")
+              else "your tracking server's UI")
     api = os.environ.get("PREFECT_API_URL")
     home = os.environ.get("PREFECT_HOME", str(Path.home() / ".prefect"))
     print("Prefect runs:  ", api or f"{home}/prefect.db (temporary local server)")

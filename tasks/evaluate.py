@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{label}.") as scratch:
         import mlflow
 
+        tracking.log_question_set(args.set, EVAL_DIR / f"{args.set}.jsonl", questions)
         budget = TimeBudget.for_questions(section.budget, questions)
         with _backend(section, backend_name, args.model, adapter) as backend:
             # A backend that cannot constrain refused constraints that are on: one that holds some applies them.

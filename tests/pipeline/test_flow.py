@@ -44,6 +44,8 @@ def test_mlflow_has_one_parent_and_a_nested_run_per_stage(pipeline_run):
     assert sorted(r.data.tags["dvc.stage"] for r in children) == sorted(pipeline_run.outcomes)
     assert parent.data.tags["git.commit"] != "unknown"
     assert any(key.startswith("dvc.stage.") for key in parent.data.tags)
+    # Its side-by-side scores are on these questions: the parent lists each set as a dataset input.
+    assert [d.dataset.name for d in parent.inputs.dataset_inputs] == ["sample"]
 
 
 def test_evaluate_run_metrics_equal_the_report(pipeline_run):
@@ -60,6 +62,11 @@ def test_evaluate_run_metrics_equal_the_report(pipeline_run):
         assert metrics[f"tracks/{track}"] == pytest.approx(value)
     assert metrics["runtime_s"] > 0 and metrics["questions_per_s"] > 0
     artifacts = {a.path for a in _client(pipeline_run).list_artifacts(evaluate.info.run_id, "sample/zero-shot")}
+    # The questions the score is on, as an MLflow dataset input: the runs table's Dataset column.
+    [dataset] = [d.dataset for d in evaluate.inputs.dataset_inputs]
+    questions = (pipeline_run.root / "data/eval/sample.jsonl").read_text().splitlines()
+    assert (dataset.name, json.loads(dataset.profile)["num_rows"]) == ("sample", len(questions))
+    assert dataset.source.endswith("data/eval/sample.jsonl")
     assert {"sample/zero-shot/predictions.jsonl", "sample/zero-shot/metrics.json",
             "sample/zero-shot/tracks.png"} <= artifacts
 
