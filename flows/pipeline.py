@@ -82,11 +82,13 @@ from prefect import flow, get_run_logger, task  # noqa: E402
 
 from flows.plan import plan_run  # noqa: E402
 from flows.summary import (  # noqa: E402
+    EVAL_DIR,
     comparison_metrics,
     eval_set_dirs,
     print_summary,
     search_grids,
     search_table,
+    set_evidence,
     side_by_side,
 )
 from shoplm import tracking  # noqa: E402
@@ -94,8 +96,6 @@ from shoplm.errors import UserError  # noqa: E402
 from shoplm.params.lock import ParamsBusy, params_lock, run_params  # noqa: E402
 from shoplm.registry import UnknownNameError  # noqa: E402
 from shoplm.shopbench.records import load_questions  # noqa: E402
-
-EVAL_DIR = Path("data/eval")
 
 _EXIT_CODE = re.compile(r"exited with (-?\d+)")  # DVC: "failed to run: <cmd>, exited with 2"
 _MAX_TAG_CHARS = 500
@@ -242,6 +242,8 @@ def pipeline(
             mlflow.log_metrics(comparison_metrics(root))
             for set_dir in eval_set_dirs(root):
                 mlflow.log_text(side_by_side(set_dir), f"comparison/{set_dir.name}.txt")
+                if (evidence := set_evidence(root, set_dir)) is not None:
+                    mlflow.log_text(evidence.table(), f"comparison/{set_dir.name}-intervals.txt")
                 if (questions := root / EVAL_DIR / f"{set_dir.name}.jsonl").is_file():  # the Dataset column
                     tracking.log_question_set(set_dir.name, questions.relative_to(root), load_questions(questions))
             for grid in search_grids(root):  # the held-out questions of a search: merge, adapters, 4-bit

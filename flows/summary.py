@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 from shoplm import tracking
-from shoplm.shopbench.records import TRACK_SHORT_NAMES
+from shoplm.shopbench.comparison import Comparison, compare
+from shoplm.shopbench.records import TRACK_SHORT_NAMES, load_questions
 
 # reports/<name>/ holds an evaluation set's reports, except these folders, which other stages (and the
 # arena pipeline, `make arena`) write: their metrics.json are not score reports.
@@ -15,6 +16,8 @@ STAGE_REPORT_DIRS = ("search", "quantize", "package", "prompt_ablation", "sweep"
 SEARCH_SIDE_BY_SIDE = "test_side_by_side.json"  # tasks/search.py
 QUANTIZE_METRICS = "metrics.json"  # tasks/quantize.py, under reports/quantize/search-<grid>/
 SCORE_TOLERANCE = 1e-9
+EVAL_DIR = Path("data/eval")  # tasks/eval_sets.py
+ZERO_SHOT = "zero-shot"  # tasks/evaluate.py: the reference every change is measured from
 
 
 def eval_set_dirs(root: Path) -> list[Path]:
@@ -85,6 +88,30 @@ def _reports(set_dir: Path) -> dict[str, dict]:
     return {p.parent.name: json.loads(p.read_text()) for p in paths}
 
 
+def _samples(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def set_evidence(root: Path, set_dir: Path) -> Comparison | None:
+    """The models of one evaluation set with their intervals and their paired changes to zero-shot.
+
+    Only reports of the same questions are compared: the set's questions (data/eval/<set>.jsonl, cut to
+    the reports' length when evaluate.limit cut them) and each model's samples.jsonl, checked sample by
+    sample against them. None when the set has no zero-shot report or no questions file.
+    """
+    questions_file = root / EVAL_DIR / f"{set_dir.name}.jsonl"
+    reference = set_dir / ZERO_SHOT / "samples.jsonl"
+    if not questions_file.is_file() or not reference.is_file():
+        return None
+    scored = {ZERO_SHOT: _samples(reference)}
+    questions = load_questions(questions_file)[: len(scored[ZERO_SHOT])]
+    for model in _reports(set_dir):
+        path = set_dir / model / "samples.jsonl"
+        if model != ZERO_SHOT and path.is_file() and len(rows := _samples(path)) == len(questions):
+            scored[model] = rows
+    return compare(questions, scored, reference=ZERO_SHOT)
+
+
 def comparison_metrics(root: Path) -> dict[str, float]:
     """Every model's headline scores per set, for the flow's parent run: compare/<set>/<model>/<score>."""
     out: dict[str, float] = {}
@@ -94,6 +121,8 @@ def comparison_metrics(root: Path) -> dict[str, float]:
                       "track5": report.get("track5"), "mean_over_tasks": report.get("mean_over_tasks")}
             out.update({tracking.metric_name("compare", set_dir.name, model, k): float(v)
                         for k, v in scores.items() if v is not None})
+        if (evidence := set_evidence(root, set_dir)) is not None:  # the intervals and the paired changes
+            out.update({tracking.metric_name(k): v for k, v in evidence.metrics(f"compare/{set_dir.name}").items()})
     # The held-out test questions of each search: compare/search-<grid>/<model>/<score>.
     for grid in search_grids(root):
         for model, column in search_comparison(root, grid)[0].items():
@@ -130,6 +159,9 @@ def print_summary(root: Path, outcomes: dict[str, str]) -> None:
             print(f"\n=== {set_dir.name} · {model} ===\n{table.read_text().rstrip()}")
         if len(list(set_dir.glob("*/metrics.json"))) > 1:
             print(f"\n=== {set_dir.name}: models side by side ===\n{side_by_side(set_dir)}")
+        if (evidence := set_evidence(root, set_dir)) is not None and len(evidence.rows) > 1:
+            print(f"\n=== {set_dir.name}: how sure (Track 5, 95% intervals, changes paired on the same "
+                  f"questions) ===\n{evidence.table()}")
     for grid in search_grids(root):
         print(f"\n=== held-out test questions of search@{grid}: models side by side ===\n{search_table(root, grid)}")
         for warning in search_comparison(root, grid)[1]:

@@ -60,3 +60,39 @@ def test_a_quantize_score_on_other_questions_is_flagged(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "warning: " in out and "is not the search's merged test score 0.4000" in out
     assert "quantize.eval_set: search:ensemble" in out
+
+
+def test_each_set_prints_every_model_with_its_interval_and_its_paired_change(tmp_path, capsys):
+    """Reports as tasks/evaluate.py writes them: the summary puts intervals beside the scores, marks a
+    change whose interval excludes 0, and refuses to compare a report of other questions."""
+    import shutil
+
+    from shoplm.shopbench.records import load_questions
+    from tests.shopbench.test_comparison import SAMPLE, _samples
+
+    (tmp_path / "data/eval").mkdir(parents=True)
+    shutil.copy(SAMPLE, tmp_path / "data/eval/sample.jsonl")
+    questions = load_questions(SAMPLE)
+    n = len(questions)
+    right = {"zero-shot": set(range(0, n, 4)), "v7": set(range(0, n, 4)) | {1}, "final": set(range(n)),
+             "short": set()}
+    for model, answered in right.items():
+        folder = tmp_path / "reports/sample" / model
+        folder.mkdir(parents=True)
+        rows = _samples(questions[:10] if model == "short" else questions, answered)
+        (folder / "samples.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+        (folder / "metrics.json").write_text(json.dumps({"tracks": TRACKS, "track5": 0.1, "mean_over_tasks": 0.1,
+                                                         "parse_failures": 0, "n": len(rows)}))
+        (folder / "score.txt").write_text("table\n")
+
+    print_summary(tmp_path, {})
+    out = capsys.readouterr().out
+    table = out.split("=== sample: how sure")[1].split("===\n", 1)[1].splitlines()
+    assert table[0].split()[:4] == ["model", "track5", "95%", "CI"]
+    assert [line.split()[0] for line in table[1:4]] == ["zero-shot", "final", "v7"]  # "short": other questions
+    assert table[2].endswith("*") and not table[3].endswith("*")
+    assert f"{n} questions; paired bootstrap" in table[4]
+    metrics = comparison_metrics(tmp_path)
+    assert metrics["compare/sample/final/change_vs_zero-shot_low"] > 0
+    v7 = "compare/sample/v7/change_vs_zero-shot"
+    assert metrics[f"{v7}_low"] <= 0 < metrics[f"{v7}_high"]
