@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                                               budget=TimeBudget.for_questions(section.budget, questions))
         report = score(questions, result.predictions)
         metrics = {**report.to_dict(), **result.metrics()}
-        ablation = compare_reports(score(questions, unconstrained.predictions), report) if ablate else None
+        ablation = compare_reports(score(questions, unconstrained.predictions), report, questions) if ablate else None
 
         staged = Path(scratch)
         write_predictions(staged / "predictions.jsonl", result.predictions)

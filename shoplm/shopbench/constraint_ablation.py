@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shoplm.shopbench.evidence import Difference, paired_difference
 from shoplm.shopbench.records import Question
 from shoplm.shopbench.scoring import ScoreReport, score
 
@@ -43,6 +44,7 @@ class ConstraintAblation:
     """Per task type in the official order, then ``all`` (Track 5 and the total parse failures)."""
 
     rows: list[AblationRow]
+    change: Difference | None = None  # Track 5 on - off, paired bootstrap interval (when the questions are known)
 
     def table(self) -> str:
         header = ["task type", "n", "score off", "score on", "change", "parse failures off", "on"]
@@ -56,6 +58,10 @@ class ConstraintAblation:
 
         rule = "  ".join("-" * w for w in widths)
         note = "(the 'all' row's score is Track 5: the mean of the track scores)"
+        if (c := self.change) is not None:
+            word = "excludes 0" if c.excludes_zero else "holds 0: inside the noise"
+            note += (f"\nTrack 5 change on - off: {c.point:+.4f}, 95% CI [{c.low:+.4f}, {c.high:+.4f}] ({word}; "
+                     f"paired bootstrap over the {c.n} questions, stratified by task)")
         return "\n".join([render(header), rule, *(render(line) for line in lines), note])
 
     def metrics(self, prefix: str = "ablation") -> dict[str, float]:
@@ -67,16 +73,23 @@ class ConstraintAblation:
                 out[f"{prefix}/{side}/{row.name}/score"] = row.score[side]
                 out[f"{prefix}/{side}/{row.name}/parse_failures"] = float(row.parse_failures[side])
             out[f"{prefix}/change/{row.name}"] = row.delta
+        if self.change is not None:
+            out.update({f"{prefix}/change/all_low": self.change.low, f"{prefix}/change/all_high": self.change.high})
         return out
 
     def to_dict(self) -> dict[str, Any]:
         """For a JSON artifact: one entry per row."""
-        return {row.name: {"n": row.n, "score": row.score, "parse_failures": row.parse_failures,
-                           "change": row.delta} for row in self.rows}
+        out: dict[str, Any] = {row.name: {"n": row.n, "score": row.score, "parse_failures": row.parse_failures,
+                                          "change": row.delta} for row in self.rows}
+        if self.change is not None:
+            out["all"]["change_ci"] = [self.change.low, self.change.high]
+        return out
 
 
-def compare_reports(off: ScoreReport, on: ScoreReport) -> ConstraintAblation:
-    """The ablation of two score reports of the same questions (constraints off, then on)."""
+def compare_reports(off: ScoreReport, on: ScoreReport,
+                    questions: Sequence[Question] | None = None) -> ConstraintAblation:
+    """The ablation of two score reports of the same questions (constraints off, then on); with the
+    questions, Track 5's change carries its paired bootstrap interval."""
     reports = {"off": off, "on": on}
     if set(off.tasks) != set(on.tasks) or off.n != on.n:
         raise ValueError("the two score reports are of different questions")
@@ -91,7 +104,8 @@ def compare_reports(off: ScoreReport, on: ScoreReport) -> ConstraintAblation:
         ))
     rows.append(AblationRow("all", on.n, {side: reports[side].track5 for side in SIDES},
                             {side: reports[side].parse_failures for side in SIDES}))
-    return ConstraintAblation(rows)
+    change = None if questions is None else paired_difference(questions, on, off)
+    return ConstraintAblation(rows, change)
 
 
 def constraint_ablation(
@@ -104,4 +118,5 @@ def constraint_ablation(
 
     ``models`` is the scorer's ``MetricModels`` (embedding models for the sent-transformer metrics).
     """
-    return compare_reports(score(questions, predictions_off, models), score(questions, predictions_on, models))
+    return compare_reports(score(questions, predictions_off, models), score(questions, predictions_on, models),
+                           questions)

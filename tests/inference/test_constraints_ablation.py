@@ -62,3 +62,16 @@ def test_reports_of_different_questions_are_refused(sample) -> None:
     questions, off, on = sample
     with pytest.raises(ValueError, match="different questions"):
         compare_reports(score(questions[:-3], off[:-3]), score(questions, on))
+
+
+def test_with_the_questions_track5_s_change_carries_its_paired_interval(sample) -> None:
+    from shoplm.shopbench.evidence import paired_difference
+
+    questions, off, on = sample
+    ablation = constraint_ablation(questions, predictions_on=on, predictions_off=off)
+    expected = paired_difference(questions, score(questions, on), score(questions, off))
+    assert ablation.change == expected and ablation.change.point == pytest.approx(ablation.rows[-1].delta)
+    assert f"Track 5 change on - off: {expected.point:+.4f}, 95% CI [{expected.low:+.4f}, " in ablation.table()
+    metrics = ablation.metrics()
+    assert (metrics["ablation/change/all_low"], metrics["ablation/change/all_high"]) == (expected.low, expected.high)
+    assert ablation.to_dict()["all"]["change_ci"] == [expected.low, expected.high]
