@@ -20,6 +20,7 @@ import argparse
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from shoplm import tracking
 from shoplm.params.evaluate import EvaluateSection
@@ -27,6 +28,7 @@ from shoplm.params.loader import PARAMS_FILE, load_section
 from shoplm.params.quantization import QuantizeSection
 from shoplm.quantization import QUANTIZERS
 from shoplm.quantization.run import quantize_folder
+from shoplm.shopbench.evidence import paired_difference
 from shoplm.shopbench.records import TRACK_SHORT_NAMES, load_questions
 from tasks._runner import run
 
@@ -49,19 +51,25 @@ def eval_questions_path(section: QuantizeSection) -> Path:
     return path
 
 
-def score_folder(model_dir: Path, questions: list, evaluate: EvaluateSection) -> dict[str, float]:
-    """Track 5, mean over tasks and parse failures of the saved model in ``model_dir``."""
+def score_folder(model_dir: Path, questions: list, evaluate: EvaluateSection) -> tuple[dict[str, float], Any]:
+    """Track 5, mean over tasks and parse failures of the saved model in ``model_dir``, and its score report.
+
+    Decoded as the evaluate stages decode (``evaluate.constraints`` on), so before and after are scored
+    the way the shipped model answers, and the 4-bit cost is not mixed with a change of decoding.
+    """
     from shoplm.evaluation import run_zero_shot
     from shoplm.inference.transformers_backend import TransformersBackend
     from shoplm.shopbench.scoring import score
 
     with TransformersBackend(model_dir, batch_size=evaluate.generation.batch_size,
-                             max_input_tokens=evaluate.generation.max_input_tokens) as backend:
+                             max_input_tokens=evaluate.generation.max_input_tokens,
+                             constraints=evaluate.constraints) as backend:
         result = run_zero_shot(questions, backend, evaluate.generation)
     report = score(questions, result.predictions)
     return {**{f"tracks/{TRACK_SHORT_NAMES.get(t, t)}": v for t, v in report.tracks.items()},
             "track5": report.track5, "mean_over_tasks": report.mean_over_tasks,
-            "parse_failures": float(report.parse_failures), "n": float(report.n), "eval_seconds": result.runtime_s}
+            "parse_failures": float(report.parse_failures), "n": float(report.n),
+            "eval_seconds": result.runtime_s}, report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
 
         metrics: dict[str, float] = {}
         if questions is not None:
-            metrics.update({f"before/{k}": v for k, v in score_folder(source, questions, evaluate).items()})
+            before, before_report = score_folder(source, questions, evaluate)
+            metrics.update({f"before/{k}": v for k, v in before.items()})
         methods = [section.method] + [m for m in section.compare if m != section.method]
         for method in methods:
             with tempfile.TemporaryDirectory(prefix=f"quantize-{method}-") as scratch:
@@ -98,9 +107,12 @@ def main(argv: list[str] | None = None) -> int:
                 metrics.update(result.as_metrics(prefix=f"{method}/"))
                 metrics[f"{method}/bits"] = float(section.bits)
                 if questions is not None:
-                    after = score_folder(target, questions, evaluate)
+                    after, after_report = score_folder(target, questions, evaluate)
                     metrics.update({f"{method}/after/{k}": v for k, v in after.items()})
-                    metrics[f"{method}/track5_cost"] = metrics["before/track5"] - after["track5"]
+                    # The cost with its paired interval: the same questions, before - after.
+                    cost = paired_difference(questions, before_report, after_report)
+                    metrics.update({f"{method}/track5_cost": cost.point, f"{method}/track5_cost_low": cost.low,
+                                    f"{method}/track5_cost_high": cost.high})
         mlflow.log_metrics({tracking.metric_name(k): v for k, v in metrics.items()})
         (reports / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
         mlflow.log_artifacts(str(reports), artifact_path=f"quantize/{section.model}")
@@ -111,8 +123,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{metrics[f'{method}/output_mb']:.1f} MB, padding max |Δ logit| "
                 f"{metrics[f'{method}/padding/max_abs_logit_diff']:.1e}")
         if questions is not None:
-            line += (f", track5 {metrics['before/track5']:.4f} → {metrics[f'{method}/after/track5']:.4f}, parse "
-                     f"failures {metrics['before/parse_failures']:.0f} → {metrics[f'{method}/after/parse_failures']:.0f}")
+            low, high = metrics[f"{method}/track5_cost_low"], metrics[f"{method}/track5_cost_high"]
+            line += (f", track5 {metrics['before/track5']:.4f} → {metrics[f'{method}/after/track5']:.4f} (cost "
+                     f"{metrics[f'{method}/track5_cost']:+.4f}, 95% CI [{low:+.4f}, {high:+.4f}]"
+                     f"{'' if low > 0 or high < 0 else ': inside the noise'} on {len(questions)} questions), parse "
+                     f"failures {metrics['before/parse_failures']:.0f} → "
+                     f"{metrics[f'{method}/after/parse_failures']:.0f}")
         print(line)
     print(f"quantized model ({section.method}) → {out}/")
     return 0

@@ -120,8 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         workspace = MergeWorkspace(base, adapters, dtype=section.dtype)
         tokenizer = AutoTokenizer.from_pretrained(base)
         settings = evaluate.generation
-        scorer = QuestionScorer(validation, tokenizer, settings, section.objective)
-        context = context_fingerprint(base, adapters, validation, settings, section.objective)
+        # Candidates decode as the shipped model does (evaluate.constraints): a merge is chosen for the
+        # answers it gives under the constraints, and quantize's "before" is its test score.
+        scorer = QuestionScorer(validation, tokenizer, settings, section.objective, evaluate.constraints)
+        context = context_fingerprint(base, adapters, validation, settings, section.objective, evaluate.constraints)
         run_ids: dict[str, str] = {}
 
         def log_candidate(result: CandidateResult) -> None:
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         mlflow.set_tag("shoplm.chosen_spec", chosen.spec.label())
 
         # The held-out questions: the chosen spec once, beside the base and each adapter alone.
-        test_scorer = QuestionScorer(test, tokenizer, settings, section.objective)
+        test_scorer = QuestionScorer(test, tokenizer, settings, section.objective, evaluate.constraints)
         side_by_side = {}
         for label, spec in side_by_side_specs(grid).items():
             workspace.apply(spec)

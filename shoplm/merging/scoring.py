@@ -16,6 +16,7 @@ from typing import Any
 from shoplm.evaluation import run_zero_shot
 from shoplm.inference.transformers_backend import TransformersBackend
 from shoplm.params.generation import GenerationSettings
+from shoplm.params.serving import ConstraintSettings
 from shoplm.shopbench.scoring import score
 
 OBJECTIVES = ("track5", "mean_over_tasks")
@@ -25,8 +26,10 @@ class LoadedModelBackend(TransformersBackend):
     """``TransformersBackend`` over a model and tokenizer the caller already holds (and keeps owning)."""
 
     def __init__(self, model: Any, tokenizer: Any, *, batch_size: int = 16, max_input_tokens: int = 3072,
-                 show_progress: bool = False) -> None:
+                 constraints: ConstraintSettings | None = None, show_progress: bool = False) -> None:
         import torch
+
+        self._grammars = None
 
         parameter = next(model.parameters())
         self.device, self.dtype = str(parameter.device), parameter.dtype
@@ -35,6 +38,7 @@ class LoadedModelBackend(TransformersBackend):
         self.tokenizer, self.model, self._torch = tokenizer, model.eval(), torch
         self.eos_token_ids = self._stop_token_ids()
         self.pad_token_id = self._pad_token_id()
+        self.constrain(constraints or ConstraintSettings.off())
 
     def close(self) -> None:  # the model belongs to the caller (a MergeWorkspace): nothing to free
         pass
@@ -58,6 +62,7 @@ class QuestionScorer:
     tokenizer: Any
     settings: GenerationSettings
     objective: str = "track5"
+    constraints: ConstraintSettings | None = None  # evaluate.constraints: candidates decode as the final model
 
     def __post_init__(self) -> None:
         if self.objective not in OBJECTIVES:
@@ -66,7 +71,7 @@ class QuestionScorer:
     def __call__(self, model: Any) -> CandidateScore:
         start = time.perf_counter()
         backend = LoadedModelBackend(model, self.tokenizer, batch_size=self.settings.batch_size,
-                                     max_input_tokens=self.settings.max_input_tokens)
+                                     max_input_tokens=self.settings.max_input_tokens, constraints=self.constraints)
         result = run_zero_shot(self.questions, backend, self.settings)
         report = score(self.questions, result.predictions).to_dict()
         return CandidateScore(float(report[self.objective]), int(report["parse_failures"]),

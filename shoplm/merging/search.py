@@ -51,7 +51,7 @@ def _hash_files(paths: Sequence[Path], digest: Any, full: bool) -> None:
 
 
 def context_fingerprint(base_dir: str | os.PathLike[str], adapter_dirs: Mapping[str, str | os.PathLike[str]],
-                        questions: Sequence[Any], settings: Any, objective: str) -> str:
+                        questions: Sequence[Any], settings: Any, objective: str, constraints: Any = None) -> str:
     """Hash of what, besides the spec, decides a candidate's score."""
     digest = hashlib.sha256()
     base = Path(base_dir)
@@ -64,6 +64,8 @@ def context_fingerprint(base_dir: str | os.PathLike[str], adapter_dirs: Mapping[
     digest.update(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode())
     digest.update(json.dumps(settings.model_dump(mode="json"), sort_keys=True).encode())
     digest.update(objective.encode())
+    if constraints is not None and not constraints.is_off:  # off hashes as before: old cache rows stay valid
+        digest.update(json.dumps(constraints.model_dump(mode="json"), sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 
