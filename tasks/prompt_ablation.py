@@ -27,7 +27,7 @@ from shoplm.params.studies import PromptAblationSection
 from shoplm.shopbench.prompting.strategies import STRATEGIES, PromptPlan
 from shoplm.shopbench.records import load_questions
 from shoplm.study.compare import comparison_chart, comparison_metrics, format_comparison
-from shoplm.study.run import evaluate_variant, tag_best
+from shoplm.study.run import answers_evidence, evaluate_variant, tag_best
 from tasks._runner import run
 
 EVAL_DIR = Path("data/eval")
@@ -75,10 +75,15 @@ def main(argv: list[str] | None = None) -> int:
         best = tag_best(results)
         rows = {r.label: r.row for r in results}
         table = format_comparison(rows, "strategy")
+        # How sure: each strategy's interval and its paired change to the first one named (the reference).
+        if (evidence := answers_evidence(questions, out / "answers", list(plans), next(iter(plans)))) is not None:
+            table += "\n\nTrack 5 with 95% intervals, changes paired on the same questions:\n" + evidence.table()
         title = f"prompt strategies · {section.eval_set} ({len(questions)} questions) · {model}"
         (out / "comparison.md").write_text(f"# {title}\n\n{table}\n\nBest Track 5: {best.label}\n", encoding="utf-8")
         (out / "comparison.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
         metrics = comparison_metrics(rows)
+        if evidence is not None:
+            metrics.update({tracking.metric_name(k): v for k, v in evidence.metrics("evidence").items()})
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
         comparison_chart(rows, out / "comparison.png", title)
         mlflow.log_metrics(metrics)

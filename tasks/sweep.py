@@ -29,7 +29,7 @@ from shoplm.shopbench.records import load_questions
 from shoplm.study.compare import comparison_chart, comparison_metrics, format_comparison
 from shoplm.study.correlation import correlate, format_correlations
 from shoplm.study.models import model_folder
-from shoplm.study.run import evaluate_variant, tag_best
+from shoplm.study.run import answers_evidence, evaluate_variant, tag_best
 from tasks._runner import run
 
 EVAL_DIR = Path("data/eval")
@@ -84,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
         rows = {n: json.loads((rows_dir / f"{n}.json").read_text(encoding="utf-8"))
                 for n in section.models if (rows_dir / f"{n}.json").is_file()}
         table = format_comparison(rows, "model")
+        # How sure: each model's interval and its paired change to the first model of params.
+        evidence = answers_evidence(questions, out / "answers", list(rows), next(iter(section.models)))
+        if evidence is not None:
+            table += "\n\nTrack 5 with 95% intervals, changes paired on the same questions:\n" + evidence.table()
         correlations = correlate({n: r[section.score] for n, r in rows.items()},
                                  {n: section.models[n].benchmarks for n in rows}, min_n=section.min_n)
         corr_text = format_correlations(correlations, section.score)
@@ -92,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         (out / "correlations.json").write_text(json.dumps([c.as_dict() for c in correlations], indent=2) + "\n",
                                                encoding="utf-8")
         metrics = comparison_metrics(rows)
+        if evidence is not None:
+            metrics.update(evidence.metrics("evidence"))
         metrics.update({f"correlation/{c.benchmark}/{kind}": value for c in correlations
                         for kind, value in (("pearson", c.pearson), ("spearman", c.spearman), ("n", c.n))
                         if value is not None})

@@ -46,6 +46,12 @@ def test_each_strategy_is_a_nested_run_and_the_table_compares_them(workdir, caps
     answers = [json.loads(line) for line in (out / "answers/cot.jsonl").read_text().splitlines()]
     assert len(answers) == 6 and {"raw", "prediction", "parsed", "score"} <= set(answers[0])
     assert (out / "comparison.png").stat().st_size > 0
+    # How sure: every strategy's interval and its paired change to the first one, on the same 6 questions.
+    evidence = table.split("changes paired on the same questions:\n")[1].splitlines()
+    assert [line.split()[0] for line in evidence[1:5]] == ["plain", "task-type", "k-shot", "cot"]
+    assert "6 questions; paired bootstrap" in evidence[5]
+    assert metrics["evidence/plain/track5"] == rows["plain"]["track5"]
+    assert metrics["evidence/cot/change_vs_plain"] == rows["cot"]["track5"] - rows["plain"]["track5"]
 
     parent = mlflow.search_runs(filter_string="tags.`shoplm.stage` = 'prompt_ablation@sample'")
     children = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent.run_id[0]}'")

@@ -55,7 +55,12 @@ def test_each_model_is_built_once_evaluated_and_compared(workdir, capsys):
     stamp = built.stat().st_mtime_ns
     assert sweep.main(["--only", "built"]) == 0
     assert built.stat().st_mtime_ns == stamp
-    assert "| model → | on-disk | built |" in (out / "comparison.md").read_text()
+    report = (out / "comparison.md").read_text()
+    assert "| model → | on-disk | built |" in report
+    # Both models (the unit that ran now and the one from before) with intervals, paired on the same questions.
+    evidence = report.split("changes paired on the same questions:\n")[1].splitlines()
+    assert [line.split()[0] for line in evidence[1:3]] == ["on-disk", "built"]
+    assert f"{len(MC)} questions; paired bootstrap" in evidence[3]
 
 
 def test_an_unknown_model_name_fails_naming_the_key(workdir):

@@ -17,6 +17,7 @@ from shoplm import tracking
 from shoplm.evaluation import EvaluationResult, run_zero_shot
 from shoplm.inference.backends import GenerationBackend
 from shoplm.params.generation import GenerationSettings
+from shoplm.shopbench.comparison import Comparison, compare
 from shoplm.shopbench.prompting.strategies import PromptPlan
 from shoplm.shopbench.records import Question
 from shoplm.shopbench.scoring import ScoreReport, score
@@ -56,6 +57,22 @@ def evaluate_variant(label: str, questions: list[Question], backend: GenerationB
         mlflow.log_metrics({**tracking.report_metrics(report.to_dict()), **evaluation.metrics()})
         mlflow.log_artifact(str(answers))
     return VariantResult(label, evaluation, report, run.info.run_id)
+
+
+def answers_evidence(questions: list[Question], answers_dir: Path, labels: list[str],
+                     reference: str) -> Comparison | None:
+    """The variants' Track 5 intervals and paired changes to ``reference``, from the per-question scores
+    in ``answers_dir/<label>.jsonl`` (this run's and earlier units'); a file of other questions is left
+    out. None when the reference has no answers file."""
+    scored: dict[str, list[dict[str, Any]]] = {}
+    for label in [reference, *(name for name in labels if name != reference)]:
+        path = answers_dir / f"{label}.jsonl"
+        if not path.is_file():
+            continue
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if len(rows) == len(questions) and all(r["task_name"] == q.task_name for r, q in zip(rows, questions)):
+            scored[label] = [{**row, "metric": q.metric} for row, q in zip(rows, questions)]
+    return compare(questions, scored, reference) if reference in scored else None
 
 
 def tag_best(results: list[VariantResult], key: str = "track5") -> VariantResult:
