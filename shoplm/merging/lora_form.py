@@ -63,7 +63,11 @@ _MUST_BE_OFF = {
     "trainable_token_indices": "trainable tokens",
     "use_qalora": "QALoRA",
     "alora_invocation_tokens": "activated LoRA (alora)",
+    "use_bdlora": "block-diagonal LoRA (BD-LoRA)",
 }
+#: init_lora_weights values that only set the starting factors: the saved adapter is a plain delta. Others
+#: (PiSSA, OLoRA, CorDA, LoftQ) also change the base weights, so B@A is not the delta over the base.
+_PLAIN_INITS = ("gaussian", "eva", "orthogonal", "mica", "lora_ga")
 
 
 class LoraFormUnsupported(ValueError):
@@ -97,6 +101,10 @@ def read_adapter(folder: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[s
         if config.get(key):
             raise LoraFormUnsupported(f"{folder}: {what} cannot be folded into one plain LoRA adapter "
                                       f"({key}={config[key]!r}); score this candidate as a merge")
+    init = config.get("init_lora_weights", True)
+    if isinstance(init, str) and init.lower() not in _PLAIN_INITS:
+        raise LoraFormUnsupported(f"{folder}: init_lora_weights={init!r} changes the base weights too, so the "
+                                  "adapter is not a delta over the base; convert it to a plain LoRA first")
     if config.get("bias", "none") != "none":
         raise LoraFormUnsupported(f"{folder}: bias={config['bias']!r} trains biases, which a LoRA form "
                                   "cannot weight; score this candidate as a merge")
@@ -161,7 +169,7 @@ def build_lora_form(adapter_dirs: Mapping[str, str | os.PathLike[str]], spec: Me
             raise ValueError(f"adapter {name!r} has task_type {task_type!r}, {parts[0][0]!r} has "
                              f"{first_config.get('task_type')!r}")
     rank = sum(int(read[name][0]["r"]) for name, _ in parts)
-    new_scaling = 1.0  # lora_alpha = r: every scale is folded into B
+    new_scaling = 1  # lora_alpha = r: every scale is folded into B
     shapes: dict[str, tuple[int, int]] = {}  # module → (in, out), checked across adapters
     for name, _ in parts:
         for module, (a, b) in read[name][1].items():
@@ -188,7 +196,8 @@ def build_lora_form(adapter_dirs: Mapping[str, str | os.PathLike[str]], spec: Me
         tensors[key + _B] = torch.cat(b_blocks, dim=1).to(torch.float32).contiguous()
     config = dict(first_config)
     config.update(r=rank, lora_alpha=rank * new_scaling, target_modules=sorted(shapes), rank_pattern={},
-                  alpha_pattern={}, use_rslora=False, use_dora=False, lora_dropout=0.0, inference_mode=True)
+                  alpha_pattern={}, use_rslora=False, use_dora=False, lora_dropout=0.0, inference_mode=True,
+                  init_lora_weights=True)
     return config, tensors
 
 

@@ -105,7 +105,8 @@ def test_dense_methods_have_no_lora_form(method, tiny_adapters, tmp_path):
 @pytest.mark.parametrize("setting, value, match", [("use_rslora", True, "rsLoRA"), ("use_dora", True, "DoRA"),
                                                    ("rank_pattern", {"q_proj": 2}, "rank_pattern"),
                                                    ("modules_to_save", ["lm_head"], "modules_to_save"),
-                                                   ("bias", "all", "bias")])
+                                                   ("bias", "all", "bias"),
+                                                   ("init_lora_weights", "pissa", "base weights")])
 def test_adapters_that_cannot_be_folded_are_refused(setting, value, match, tiny_adapters, tmp_path):
     changed = tmp_path / "changed"
     shutil.copytree(tiny_adapters["v7"], changed)
