@@ -88,7 +88,8 @@ def open_candidate_engine(
 ) -> Any:
     """A ``VLLMBackend`` on the base ``model_dir`` that can serve every candidate adapter at once.
 
-    LoRA is on; ``max_lora_rank`` is raised to hold the largest candidate (vLLM's allowed values);
+    LoRA is on; ``max_lora_rank`` is the smallest value vLLM allows that holds the largest candidate (or the
+    setting's, when ``vllm`` sets one explicitly);
     ``max_loras`` (adapters resident at once) defaults to the number of candidate adapters plus one, at least
     the setting's: then all of them, and the base, fit one engine call on CPU too (vLLM's CPU LoRA ops give
     base requests the last slot's adapter once every slot is taken; ``VLLMBackend`` then splits the call).
@@ -101,9 +102,11 @@ def open_candidate_engine(
     engine = VLLMSettings.model_validate(vllm or {})
     folders = sorted({str(Path(folder).resolve()) for folder in candidates if folder is not None})
     rank = max([lora_form_rank(folder) for folder in folders], default=1)
+    if "max_lora_rank" in engine.model_fields_set:  # a rank the caller asked for (room for more adapters)
+        rank = max(rank, engine.max_lora_rank)
     engine = engine.model_copy(update={
         "enable_lora": True,
-        "max_lora_rank": engine_lora_rank(max(rank, engine.max_lora_rank)),
+        "max_lora_rank": engine_lora_rank(rank),  # no larger: the CPU LoRA ops cost grows with it
         "max_loras": max_loras or max(engine.max_loras, len(folders) + 1),
     })
     options = {"max_input_tokens": settings.max_input_tokens, "batch_size": settings.batch_size,
