@@ -108,6 +108,22 @@ def run_zero_shot(
     runtime = time.perf_counter() - start
     if len(raw) != len(requests):
         raise RuntimeError(f"backend {backend.name!r} returned {len(raw)} outputs for {len(requests)} requests")
+    return result_from_outputs(questions, requests, raw, settings, prompts, runtime, cut, budget_metrics)
+
+
+def result_from_outputs(
+    questions: Sequence[Any],
+    requests: Sequence[Any],
+    raw: Sequence[str],
+    settings: GenerationSettings,
+    prompts: PromptPlan,
+    runtime_s: float,
+    budget_cut: Sequence[int] = (),
+    budget_metrics: dict[str, float] | None = None,
+) -> EvaluationResult:
+    """An ``EvaluationResult`` from a backend's raw completions of ``build_requests(questions, ...)``:
+    each cut to the prompt strategy's final answer, then post-processed (what ``run_zero_shot`` does;
+    also used where one engine call answers several models' requests at once)."""
     answers = [prompts.final_answer(text, request.task_type) for text, request in zip(raw, requests)]
     predictions = [
         postprocess_prediction(text, request.task_type, settings) if settings.postprocess else text
@@ -119,7 +135,7 @@ def run_zero_shot(
         task_types=[r.task_type for r in requests],
         rules=[r.metadata["rule"] for r in requests],
         gold_task_types=[question_field(q, "task_type") for q in questions],
-        runtime_s=runtime,
-        budget_cut=cut,
-        budget_metrics=budget_metrics,
+        runtime_s=runtime_s,
+        budget_cut=list(budget_cut),
+        budget_metrics=dict(budget_metrics or {}),
     )

