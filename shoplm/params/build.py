@@ -27,11 +27,32 @@ class DecontamSettings(StrictModel):
 
 
 class MixtureSpec(StrictModel):
-    """One training mixture: rows per builder and the seed that makes it reproducible."""
+    """One training mixture: rows per builder and the seed that makes it reproducible, and optionally
+    held-out slices: questions of the same builders that training never sees (``heldout_sets`` name them)."""
 
     seed: int = Field(0, description="Seeds every builder (each with its own RNG) and the final shuffle.")
     builders: dict[str, int] = Field(description="Builder name → rows wanted (a builder yielding fewer is "
                                                  "recorded as a shortfall in the manifest).")
+    heldout: dict[str, int] = Field(
+        default_factory=dict,
+        description="Held-out slice name → questions, shared among the builders in proportion to their rows: "
+                    "questions the builders make after the training rows, decontaminated against the "
+                    "evaluation sets and against the training rows; written to "
+                    "data/processed/<mixture>/heldout/<slice>.jsonl. Slices are disjoint; the training rows are "
+                    "the same with or without them.")
+
+    @field_validator("heldout")
+    @classmethod
+    def _slices(cls, value: dict[str, int]) -> dict[str, int]:
+        problems: list[tuple[tuple[str, ...], str]] = []
+        for name, size in value.items():
+            if not str(name) or not str(name).replace("-", "").replace("_", "").isalnum():
+                problems.append(((name,), f"slice name {name!r}: use letters, digits, '-' and '_' only"))
+            elif isinstance(size, bool) or not isinstance(size, int) or size < 1:
+                problems.append(((name,), f"slice {name!r}: questions must be an integer >= 1, got {size!r}"))
+        if problems:
+            raise keyed_problems(problems)
+        return value
 
     @field_validator("builders")
     @classmethod
