@@ -79,7 +79,8 @@ class BuildSettings(StrictModel):
     section = "build"
 
     decontamination: DecontamSettings = Field(default_factory=DecontamSettings,
-                                              description="Overlap check against every data/eval/*.jsonl set.")
+                                              description="Overlap check against every data/decontam/*.jsonl set "
+                                                          "(the eval_sets files).")
     mixtures: dict[str, MixtureSpec] = Field(description="Mixture name (v7, v8, ...) → its spec.")
 
     @model_validator(mode="after")
