@@ -18,8 +18,9 @@ what it merges.
 Writes ``reports/search/<grid>/``: candidates.jsonl (every spec and score), chosen.json (the spec, its
 validation and test scores, ``selection``: the rule, the best and the chosen candidate, the best's
 standard error; ``evidence``: the chosen − base and chosen − each adapter differences on the validation
-questions with their intervals), test_questions.jsonl (the held-out questions, so ``quantize.eval_set:
-search:<grid>`` scores on exactly them), test_side_by_side.json (zero-shot, each adapter and the merge on
+questions with their intervals; the validation set's minimum detectable difference),
+test_questions.jsonl (the held-out questions, so ``quantize.eval_set: search:<grid>`` scores on exactly
+them), test_side_by_side.json (zero-shot, each adapter and the merge on
 them: track5, mean_over_tasks, parse_failures, n), alpha_curve.png (score vs α per adapter set, like seed
 003 Figure 3, with the one-SE threshold), and cache.jsonl (scores and per-question scores by spec and
 context: a re-run with one more grid point evaluates only that point); and
@@ -53,6 +54,7 @@ from shoplm.modeling import resolve_stage_model
 from shoplm.params.evaluate import EvaluateSection
 from shoplm.params.loader import PARAMS_FILE, ParamsError, load_section
 from shoplm.params.merging import MergeGrid, MergeSpec, SearchSection
+from shoplm.shopbench.evidence import minimum_detectable_difference
 from shoplm.shopbench.records import TRACK_SHORT_NAMES, load_questions, write_questions
 from tasks._runner import run
 
@@ -157,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         references = dict(zip(reference_specs, run_search(workspace, list(reference_specs.values()), scorer, cache,
                                                          context, progress=False)))
         evidence = compare_to_references(chosen, references, validation, section.objective)
+        detectable = minimum_detectable_difference(validation, selection.best.samples, metric=section.objective)
 
         # The held-out questions: the chosen spec once, beside the base and each adapter alone.
         test_scorer = QuestionScorer(test, tokenizer, settings, section.objective)
@@ -177,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                    "validation_score": chosen.score, "test_score": tested.score,
                    "test_parse_failures": tested.parse_failures, "n_validation": len(validation),
                    "n_test": len(test), "selection": selection.to_dict(), "evidence": evidence,
+                   "validation_minimum_detectable_difference": detectable,
                    "candidates": len(results), "evaluated": len(evaluated),
                    "from_cache": len(results) - len(evaluated),
                    "seconds_per_evaluated_candidate": (sum(r.seconds for r in evaluated) / len(evaluated)
@@ -191,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         plot_alpha_curves(results, out / "alpha_curve.png", f"search@{args.grid}: {section.validation_set} "
                           f"({len(validation)} questions), {section.selection}", section.objective, chosen,
                           selection.threshold)
-        selection_metrics = {f"validation/best/{section.objective}": selection.best.score}
+        selection_metrics = {f"validation/best/{section.objective}": selection.best.score,
+                             "validation/minimum_detectable_difference": detectable}
         if selection.standard_error is not None:
             selection_metrics["validation/best/standard_error"] = selection.standard_error
         for label, row in evidence.items():
@@ -215,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"selection best: {selection.best.spec.label()} {selection.best.score:.4f}")
     for label, row in evidence.items():
         print(f"  validation ({len(validation)} questions), {evidence_line(label, row)}")
+    print(f"  minimum detectable difference on these {len(validation)} questions (5% two-sided, 80% power): "
+          f"{detectable:.4f}")
     print(f"chosen: {chosen.spec.label()}  validation {section.objective} {chosen.score:.4f}, "
           f"test {tested.score:.4f} ({len(test)} held-out questions) → {MERGED_DIR / f'search-{args.grid}'}/")
     print(f"held-out test questions ({len(test)}), {section.objective}: "

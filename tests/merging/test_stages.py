@@ -102,6 +102,7 @@ def test_search_stage_chooses_tests_once_and_reuses_its_cache(inside, capsys):
         MergeSpec(**c["spec"]).change_from_base() for c in eligible)
     # Whether the winner is told apart from the base and from each adapter alone, on the validation questions.
     assert set(chosen["evidence"]) == {"zero-shot", "v7", "v8"}
+    assert chosen["validation_minimum_detectable_difference"] > 0
     for row in chosen["evidence"].values():
         assert row["low"] <= row["difference"] <= row["high"]
         assert row["told_apart"] == (row["low"] > 0 or row["high"] < 0)
