@@ -12,7 +12,7 @@ Sizes (what mixture v7's builders need for 156 training rows and 500 held-out qu
 for the held-out questions that decontamination drops): ESCI 130 more English queries and 48 Spanish or
 Japanese ones, each with its own 5-6 judged products (5 for the Spanish and Japanese ones); Amazon-M2 54
 products with an English listing and one in another language; Reviews 2023 48 items, 160 reviews;
-ECInstruct 72 records; MMLU 96 questions; Alpaca 71 records.
+ECInstruct 208 records; MMLU 96 questions; Alpaca 71 records.
 """
 
 from __future__ import annotations
@@ -284,12 +284,13 @@ _SENTIMENT = {5: "A: very positive", 4: "B: positive", 3: "C: neutral", 2: "D: n
 
 
 def ecinstruct_rows() -> list[tuple[str, str, str]]:
-    """(task, input, output) records for the four tasks mixture v7 reads: 16 answerability, 16
-    product-matching, 16 substitute and 24 sentiment records (sample_text adds each task's instruction
-    and options)."""
+    """(task, input, output) records for the four tasks mixture v7 reads: 72 answerability, 72
+    product-matching, 32 substitute and 32 sentiment records (sample_text adds each task's instruction
+    and options). The first two are the only tasks of their tracks besides MMLU and Alpaca, so a
+    held-out slice asks the most of them (shoplm.builders.mixtures.heldout_allocation)."""
     rng = Random(20230603)
     out: list[tuple[str, str, str]] = []
-    for number in range(16):
+    for number in range(72):
         item = random_item(rng, PRODUCT_NAMES[(number * 5) % len(PRODUCT_NAMES)])
         asked = f"Is this {item.product} {item.feature}?"
         if number % 2 == 0:
@@ -299,7 +300,7 @@ def ecinstruct_rows() -> list[tuple[str, str, str]]:
             document = f"The {item.product} from {item.brand} arrived on time and {rng.choice(ASPECTS['price'][0])}."
             answer = "no"
         out.append(("Answerability_Prediction", json.dumps({"question": asked, "document": document}), answer))
-    for number in range(16):
+    for number in range(72):
         item = random_item(rng, PRODUCT_NAMES[(number * 7 + 2) % len(PRODUCT_NAMES)], pack=1)
         price = round(rng.uniform(8, 90), 2)
         first = {"title": item.title.lower(), "manufacturer": item.brand.lower(), "price": price}
@@ -310,7 +311,7 @@ def ecinstruct_rows() -> list[tuple[str, str, str]]:
             other = random_item(rng, item.product, brand=item.brand, pack=2)
             second, answer = {"title": other.title, "manufacturer": item.brand, "price": round(price * 1.6, 2)}, "no"
         out.append(("Product_Matching", json.dumps({"product 1": first, "product 2": second}), answer))
-    for number in range(16):
+    for number in range(32):
         product = PRODUCT_NAMES[(number * 11 + 4) % len(PRODUCT_NAMES)]
         anchor = random_item(rng, product)
         query = " ".join(w for w in (anchor.color, product) if w)
@@ -322,7 +323,7 @@ def ecinstruct_rows() -> list[tuple[str, str, str]]:
             partner = complements_of(product) or [p for p in PRODUCT_NAMES if PRODUCTS[p][0] != anchor.category]
             other, answer = random_item(rng, rng.choice(partner)), "no"
         out.append(("Product_Substitute_Identification", json.dumps({"query": query, "product": other.title}), answer))
-    for number in range(24):
+    for number in range(32):
         rating = 5 - number % 5
         _, text = review_text(rng, PRODUCT_NAMES[(number * 13 + 1) % len(PRODUCT_NAMES)], rating)
         out.append(("Sentiment_Analysis", text, _SENTIMENT[rating]))

@@ -14,7 +14,9 @@ summary with a few dropped examples, and the seed.
 
 Held-out slices (``MixtureSpec.heldout``, slice name → questions): evaluation questions drawn from the
 mixture's own builders, which its training rows never include. Each slice is shared among the builders
-in proportion to their training rows (largest remainders). A builder is asked for its training rows
+(largest remainders) in proportion to their weight in Track 5, which gives the least variance of the
+slice's Track 5 score (:func:`heldout_allocation`), or to their training rows (``heldout_allocation:
+rows``). A builder is asked for its training rows
 plus :data:`HELDOUT_DRAW` times its held-out share; the first rows it yields are the training rows,
 exactly those it yields without held-out slices (a builder's stream does not depend on how many
 questions it is asked for), and the rest are held-out candidates. A candidate is dropped when it
@@ -147,9 +149,22 @@ def largest_remainder(total: int, weights: Mapping[str, int | float]) -> dict[st
     return out
 
 
+def track5_weights(builders: Sequence[str]) -> dict[str, float]:
+    """Each builder's weight in a Track 5 score of its questions (task = builder): 1 / (tracks present x
+    builders of its track), since Track 5 is the mean over tracks of the mean over their tasks."""
+    tracks = {name: get_builder(name).track for name in builders}
+    per_track = Counter(tracks.values())
+    return {name: 1 / (len(per_track) * per_track[tracks[name]]) for name in builders}
+
+
 def heldout_allocation(spec: MixtureSpec) -> dict[str, dict[str, int]]:
-    """Slice → builder → questions wanted: each slice shared in proportion to the builders' rows."""
-    return {name: largest_remainder(size, spec.builders) for name, size in spec.heldout.items()}
+    """Slice → builder → questions wanted (``spec.heldout_allocation``). ``track5``: in proportion to each
+    builder's Track 5 weight. A task's question count does not move the expected macro score, only its
+    variance, and with equal per-question variances sum(w_t^2 / n_t) is least for n_t proportional to w_t
+    (Neyman allocation): a 5-question task in a track of two would otherwise set most of the interval.
+    ``rows``: in proportion to the training rows."""
+    weights = track5_weights(sorted(spec.builders)) if spec.heldout_allocation == "track5" else spec.builders
+    return {name: largest_remainder(size, weights) for name, size in spec.heldout.items()}
 
 
 def _split_heldout(spec: MixtureSpec, candidates: list[Question], groups: list[str],

@@ -5,6 +5,8 @@ adapters v7, v8, v7b, v9b). Builder names are checked against the builders' lazy
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator, model_validator
 
 from shoplm.builders.registry import BUILDERS
@@ -35,11 +37,17 @@ class MixtureSpec(StrictModel):
                                                  "recorded as a shortfall in the manifest).")
     heldout: dict[str, int] = Field(
         default_factory=dict,
-        description="Held-out slice name → questions, shared among the builders in proportion to their rows: "
+        description="Held-out slice name → questions, shared among the builders (heldout_allocation): "
                     "questions the builders make after the training rows, decontaminated against the "
                     "evaluation sets and against the training rows; written to "
                     "data/processed/<mixture>/heldout/<slice>.jsonl. Slices are disjoint; the training rows are "
                     "the same with or without them.")
+
+    heldout_allocation: Literal["track5", "rows"] = Field(
+        "track5",
+        description="How a slice is shared among the builders: track5, in proportion to each builder's weight in "
+                    "Track 5 (1 / (tracks x the track's builders): the least variance of a Track 5 score for the "
+                    "slice's size); rows, in proportion to the training rows (the training mix).")
 
     @field_validator("heldout")
     @classmethod

@@ -13,7 +13,14 @@ import pytest
 import yaml
 
 from shoplm.builders.decontam import decontaminate, tokens
-from shoplm.builders.mixtures import build_mixture, heldout_allocation, largest_remainder, write_mixture
+from shoplm.builders.mixtures import (
+    build_mixture,
+    heldout_allocation,
+    largest_remainder,
+    track5_weights,
+    write_mixture,
+)
+from shoplm.builders.registry import get_builder
 from shoplm.params.build import MixtureSpec
 from shoplm.params.profiles import resolve
 from shoplm.shopbench.answers import render_gold
@@ -61,7 +68,7 @@ def test_sample_sources_fill_both_slices(built):
     manifest = result.manifest["heldout"]
     assert {name: row["questions"] for name, row in manifest["slices"].items()} == sizes
     assert not any(row["shortfall"] for row in manifest["builders"].values())
-    for name, questions in result.heldout.items():  # each slice mixes the builders as training does
+    for name, questions in result.heldout.items():  # each builder's share, as allocated
         assert Counter(q.task_name for q in questions) == +Counter(heldout_allocation(spec)[name])
 
 
@@ -129,9 +136,25 @@ def test_allocation_follows_the_training_rows():
     assert largest_remainder(10, {"a": 1, "b": 1, "c": 1}) == {"a": 4, "b": 3, "c": 3}
     assert largest_remainder(7, {"big": 30, "small": 4}) == {"big": 6, "small": 1}
     assert largest_remainder(0, {"a": 1}) == {"a": 0}
-    spec = MixtureSpec(seed=1, builders={"mmlu-mc": 30, "alpaca-generation": 10}, heldout={"a": 8, "b": 4})
-    assert heldout_allocation(spec) == {"a": {"mmlu-mc": 6, "alpaca-generation": 2},
+    rows = MixtureSpec(seed=1, builders={"mmlu-mc": 30, "alpaca-generation": 10}, heldout={"a": 8, "b": 4},
+                       heldout_allocation="rows")
+    assert heldout_allocation(rows) == {"a": {"mmlu-mc": 6, "alpaca-generation": 2},
                                         "b": {"mmlu-mc": 3, "alpaca-generation": 1}}
+    # track5 (the default): one task per track here, so each gets half, whatever its training rows.
+    assert heldout_allocation(rows.model_copy(update={"heldout_allocation": "track5"})) == {
+        "a": {"mmlu-mc": 4, "alpaca-generation": 4}, "b": {"mmlu-mc": 2, "alpaca-generation": 2}}
+
+
+def test_track5_allocation_gives_each_track_an_equal_share():
+    v7 = PROFILE.build.mixtures["v7"]
+    weights = track5_weights(sorted(v7.builders))
+    assert sum(weights.values()) == pytest.approx(1.0)
+    assert weights["mmlu-mc"] == weights["ecinstruct-answerability-mc"] == 1 / 8  # reasoning: two tasks
+    assert weights["reviews-rating-mc"] == 1 / 20  # behaviour: five tasks
+    per_track = Counter()
+    for builder, count in heldout_allocation(v7)["validation"].items():
+        per_track[get_builder(builder).track] += count
+    assert max(per_track.values()) - min(per_track.values()) <= 2  # 250 questions, about 62 a track
 
 
 def test_a_small_source_shares_what_it_has_among_the_slices(sample_frames):

@@ -284,7 +284,7 @@ def test_previous_clicks_gold_items_were_viewed_before_the_purchase(frames):
 def test_yes_no_gold_is_the_records_answer(name, task, frames):
     records = frames["ecinstruct"]
     records = records[records["task"] == task]
-    questions = build(name, frames)
+    questions = build(name, frames, limit=10_000)
     assert len(questions) == len(records)  # one per distinct input
     answers = sorted(records["output"].str.lower())
     assert sorted(listed(q.input_field)[q.output_field] for q in questions) == answers
