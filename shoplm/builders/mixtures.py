@@ -16,10 +16,10 @@ Held-out slices (``MixtureSpec.heldout``, slice name → questions): evaluation 
 mixture's own builders, which its training rows never include. Each slice is shared among the builders
 (largest remainders) in proportion to their weight in Track 5, which gives the least variance of the
 slice's Track 5 score (:func:`heldout_allocation`), or to their training rows (``heldout_allocation:
-rows``). A builder is asked for its training rows
-plus :data:`HELDOUT_DRAW` times its held-out share; the first rows it yields are the training rows,
-exactly those it yields without held-out slices (a builder's stream does not depend on how many
-questions it is asked for), and the rest are held-out candidates. A candidate is dropped when it
+rows``). A builder is asked for its training rows plus :data:`HELDOUT_DRAW` times its held-out share;
+the first rows it yields are the training rows, exactly those it yields without held-out slices (a
+builder's stream does not depend on how many questions it is asked for), and the rest are held-out
+candidates. A candidate is dropped when it
 overlaps an evaluation set, or the kept training rows, by the same test as training decontamination
 (:func:`shoplm.builders.decontam.decontaminate`: the same text, or at least ``threshold`` of its content
 n-grams); the survivors fill the slices in stream order, in the order the slices are listed, so slices
