@@ -1,13 +1,19 @@
 """Stage ``build@<mixture>``: build one named training mixture from the ingested frames.
 
 ``python -m tasks.build v7`` runs every builder listed under ``build.mixtures.v7`` in params.yaml on
-``data/interim/frames/``, drops questions that overlap any evaluation set in ``data/eval/*.jsonl``
-(written by the ``eval_sets`` stage), shuffles with the mixture's seed and writes
+``data/interim/frames/``, drops questions that overlap any evaluation set in ``data/decontam/*.jsonl``
+(the ``eval_sets`` stage's copies of the sets read from files), shuffles with the mixture's seed and writes
 ``data/processed/<mixture>/train.jsonl``, ``manifest.json`` (counts per builder, task type, track and
 language; decontamination drops), ``examples.md`` (two questions per builder, with their gold answers),
 ``tasktype.md`` (the task-type classifier's accuracy per builder and its confusion table, on questions
 whose gold type is known) and ``metrics.json`` (that accuracy, and rows per second per builder: the
 only wall-clock figures, kept out of the outputs later stages depend on). All go to MLflow.
+
+With held-out slices (``build.mixtures.v7.heldout``) it also writes ``heldout/<slice>.jsonl``: questions
+of the same builders that the training rows never include, decontaminated against the same evaluation
+sets and against the training rows (``shoplm.builders.mixtures``). ``heldout_sets`` in params.yaml make
+them evaluation sets; their copies in ``data/eval/`` are not in ``data/decontam/``, which is what lets
+this stage depend on the one and feed the other.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from shoplm.synthesis.outputs import synthetic_frame
 from tasks._runner import run
 
 FRAMES_DIR = Path("data/interim/frames")
-EVAL_DIR = Path("data/eval")
+EVAL_DIR = Path("data/decontam")
 OUT_DIR = Path("data/processed")
 SYNTHETIC_DIR = Path("data/synthetic")
 
@@ -89,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                 metrics[name("builders", builder, "rows_per_second")] = speed
         for group in ("task_types", "tracks", "languages"):
             metrics.update({name(group, key): value for key, value in manifest[group].items()})
+        for slice_name, row in manifest.get("heldout", {}).get("slices", {}).items():
+            metrics[name("heldout", slice_name, "questions")] = row["questions"]
         for scope in ("overall", "without_flag"):
             if result.tasktype[scope]["accuracy"] is not None:
                 metrics[name("tasktype", scope, "accuracy")] = result.tasktype[scope]["accuracy"]
@@ -107,6 +115,15 @@ def main(argv: list[str] | None = None) -> int:
           f"(per builder and confusion table: {paths['tasktype']})")
     if short:
         print(f"shortfall (source had fewer items than requested): {short}")
+    if "heldout" in manifest:
+        held = manifest["heldout"]
+        print("held out: " + ", ".join(f"{slice_name} {row['questions']}/{row['requested']}"
+                                       for slice_name, row in held["slices"].items())
+              + f" questions (dropped: {held['decontamination']['evaluation_sets']['dropped']} overlapping evaluation "
+              f"sets, {held['decontamination']['training_rows']['dropped']} overlapping training rows)")
+        short = {b: r["shortfall"] for b, r in held["builders"].items() if r["shortfall"]}
+        if short:
+            print(f"held-out shortfall (the builders ran out of distinct questions): {short}")
     for key, path in paths.items():
         print(f"{key} → {path}")
     return 0

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tasks.evaluate", description=__doc__,
                                      epilog="inference backends (evaluate.backend):\n" + BACKENDS.help(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("set", help="an evaluation set name (a key of eval_sets; read from data/eval/)")
+    parser.add_argument("set", help="an evaluation set name (a key of eval_sets or heldout_sets; read from data/eval/)")
     parser.add_argument("--adapter", help="name of a trained adapter in models/adapters/ (default: zero-shot)")
     parser.add_argument("--model", help="a model folder under models/ instead of models/base, e.g. "
                         "quantized/search-ensemble")

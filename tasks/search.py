@@ -4,20 +4,29 @@
 
 Every spec of the grid (each combination of adapter weights, α and density) is merged into one loaded
 base (loaded once for the whole grid) and scored with the project's evaluation and the official scorer
-on the validation questions. The best score wins; a tie goes to the smaller change from the base. The
-chosen spec is then scored once on test questions the search never saw (``search.test_set``, or a
-seeded held-out share of the validation set), and saved as a model. On those same test questions the
-base (zero-shot) and each adapter of the grid alone (weight 1, α 1) are scored too, on the same loaded
-workspace, so the merge's gain is read side by side with what it merges.
+on the validation questions. ``search.selection`` picks one: ``one_se`` (the default) the smallest
+change from the base whose score is within one standard error of the best (bootstrap over the
+validation questions), ``best`` the best score (a tie goes to the smaller change). The base (α = 0) and
+each adapter alone (weight 1, α 1) are scored on the validation questions too (from the cache when the
+grid holds them), and the chosen spec's paired difference to each, with its 95% interval, says whether
+these questions can tell the winner apart from them. The chosen spec is then scored once on test
+questions the search never saw (``search.test_set``, or a seeded held-out share of the validation
+set), and saved as a model. On those same test questions the base (zero-shot) and each adapter of the
+grid alone are scored too, on the same loaded workspace, so the merge's gain is read side by side with
+what it merges.
 
 Writes ``reports/search/<grid>/``: candidates.jsonl (every spec and score), chosen.json (the spec, its
-validation and test scores), test_questions.jsonl (the held-out questions, so ``quantize.eval_set:
-search:<grid>`` scores on exactly them), test_side_by_side.json (zero-shot, each adapter and the merge on
-them: track5, mean_over_tasks, parse_failures, n), alpha_curve.png (score vs α per adapter set, like seed 003 Figure 3), and
-cache.jsonl (scores by spec and context: a re-run with one more grid point evaluates only that point);
-and ``models/merged/search-<grid>/``, the chosen merge. MLflow: one nested run per candidate, the chosen
-one tagged ``shoplm.chosen``, the test scores logged apart (``test/<objective>``, and
-``test/<model>/<score>`` for every model of the side-by-side).
+validation and test scores, ``selection``: the rule, the best and the chosen candidate, the best's
+standard error; ``evidence``: the chosen − base and chosen − each adapter differences on the validation
+questions with their intervals; the validation set's minimum detectable difference),
+test_questions.jsonl (the held-out questions, so ``quantize.eval_set: search:<grid>`` scores on exactly
+them), test_side_by_side.json (zero-shot, each adapter and the merge on
+them: track5, mean_over_tasks, parse_failures, n), alpha_curve.png (score vs α per adapter set, like seed
+003 Figure 3, with the one-SE threshold), and cache.jsonl (scores and per-question scores by spec and
+context: a re-run with one more grid point evaluates only that point); and
+``models/merged/search-<grid>/``, the chosen merge. MLflow: one nested run per candidate, the chosen one
+tagged ``shoplm.chosen``, the test scores logged apart (``test/<objective>``, and ``test/<model>/<score>``
+for every model of the side-by-side).
 """
 
 from __future__ import annotations
@@ -32,10 +41,12 @@ from shoplm.merging.scoring import QuestionScorer
 from shoplm.merging.search import (
     CandidateResult,
     ScoreCache,
-    choose,
+    compare_to_references,
     context_fingerprint,
+    evidence_line,
     plot_alpha_curves,
     run_search,
+    select,
     split_questions,
 )
 from shoplm.merging.workspace import adapter_folders
@@ -43,6 +54,7 @@ from shoplm.modeling import resolve_stage_model
 from shoplm.params.evaluate import EvaluateSection
 from shoplm.params.loader import PARAMS_FILE, ParamsError, load_section
 from shoplm.params.merging import MergeGrid, MergeSpec, SearchSection
+from shoplm.shopbench.evidence import minimum_detectable_difference
 from shoplm.shopbench.records import TRACK_SHORT_NAMES, load_questions, write_questions
 from tasks._runner import run
 
@@ -136,11 +148,20 @@ def main(argv: list[str] | None = None) -> int:
                                     "change_from_base": result.spec.change_from_base()})
                 run_ids[result.spec.fingerprint()] = child.info.run_id
 
-        results = run_search(workspace, candidates, scorer, ScoreCache(out / "cache.jsonl"), context,
-                             on_result=log_candidate, progress=not args.no_progress)
-        chosen = choose(results)
+        cache = ScoreCache(out / "cache.jsonl")
+        results = run_search(workspace, candidates, scorer, cache, context, on_result=log_candidate,
+                             progress=not args.no_progress)
+        selection = select(results, section.selection, validation, section.objective)
+        chosen = selection.chosen
         mlflow.MlflowClient().set_tag(run_ids[chosen.spec.fingerprint()], "shoplm.chosen", "true")
         mlflow.set_tag("shoplm.chosen_spec", chosen.spec.label())
+        mlflow.set_tag("shoplm.selection", section.selection)
+        # The base and each adapter alone on the validation questions (cached when the grid has them).
+        reference_specs = side_by_side_specs(grid)
+        references = dict(zip(reference_specs, run_search(workspace, list(reference_specs.values()), scorer, cache,
+                                                         context, progress=False)))
+        evidence = compare_to_references(chosen, references, validation, section.objective)
+        detectable = minimum_detectable_difference(validation, selection.best.samples, metric=section.objective)
 
         # The held-out questions: the chosen spec once, beside the base and each adapter alone.
         test_scorer = QuestionScorer(test, tokenizer, settings, section.objective, evaluate.constraints)
@@ -160,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
                    "fingerprint": chosen.spec.fingerprint(), "objective": section.objective,
                    "validation_score": chosen.score, "test_score": tested.score,
                    "test_parse_failures": tested.parse_failures, "n_validation": len(validation),
-                   "n_test": len(test), "candidates": len(results), "evaluated": len(evaluated),
+                   "n_test": len(test), "selection": selection.to_dict(), "evidence": evidence,
+                   "validation_minimum_detectable_difference": detectable,
+                   "candidates": len(results), "evaluated": len(evaluated),
                    "from_cache": len(results) - len(evaluated),
                    "seconds_per_evaluated_candidate": (sum(r.seconds for r in evaluated) / len(evaluated)
                                                        if evaluated else 0.0)}
@@ -168,12 +191,21 @@ def main(argv: list[str] | None = None) -> int:
             for r in results:
                 fh.write(json.dumps({"spec": r.spec.model_dump(mode="json"), "label": r.spec.label(),
                                      "score": r.score, "parse_failures": r.parse_failures,
-                                     "seconds": r.seconds, "cached": r.cached}) + "\n")
+                                     "seconds": r.seconds, "cached": r.cached,
+                                     "eligible": r in selection.eligible}) + "\n")
         (out / "chosen.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         plot_alpha_curves(results, out / "alpha_curve.png", f"search@{args.grid}: {section.validation_set} "
-                          f"({len(validation)} questions)", section.objective, chosen)
+                          f"({len(validation)} questions), {section.selection}", section.objective, chosen,
+                          selection.threshold)
+        selection_metrics = {f"validation/best/{section.objective}": selection.best.score,
+                             "validation/minimum_detectable_difference": detectable}
+        if selection.standard_error is not None:
+            selection_metrics["validation/best/standard_error"] = selection.standard_error
+        for label, row in evidence.items():
+            for key in ("difference", "low", "high"):
+                selection_metrics[tracking.metric_name("validation", "chosen_minus", label, key)] = row[key]
         mlflow.log_metrics({f"validation/{section.objective}": chosen.score,
-                            f"test/{section.objective}": tested.score,
+                            f"test/{section.objective}": tested.score, **selection_metrics,
                             "test/parse_failures": float(tested.parse_failures),
                             "candidates_evaluated": float(len(evaluated)),
                             "seconds_per_evaluated_candidate": summary["seconds_per_evaluated_candidate"],
@@ -182,6 +214,16 @@ def main(argv: list[str] | None = None) -> int:
 
     for r in sorted(results, key=lambda r: -r.score):
         print(f"  {r.score:.4f}  {r.spec.label()}{'  (cached)' if r.cached else f'  {r.seconds:.1f} s'}")
+    if selection.rule == "one_se":
+        print(f"selection one_se: best {selection.best.spec.label()} {selection.best.score:.4f} "
+              f"(standard error {selection.standard_error:.4f}); the smallest change from the base scoring at "
+              f"least {selection.threshold:.4f} ({len(selection.eligible)} of {len(results)} candidates)")
+    else:
+        print(f"selection best: {selection.best.spec.label()} {selection.best.score:.4f}")
+    for label, row in evidence.items():
+        print(f"  validation ({len(validation)} questions), {evidence_line(label, row)}")
+    print(f"  minimum detectable difference on these {len(validation)} questions (5% two-sided, 80% power): "
+          f"{detectable:.4f}")
     print(f"chosen: {chosen.spec.label()}  validation {section.objective} {chosen.score:.4f}, "
           f"test {tested.score:.4f} ({len(test)} held-out questions) → {MERGED_DIR / f'search-{args.grid}'}/")
     print(f"held-out test questions ({len(test)}), {section.objective}: "

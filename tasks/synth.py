@@ -3,8 +3,8 @@
 Reads the ``synth`` params section and the ingested source frames, asks the model (a local vLLM server
 of ``models/base`` that this stage starts and always stops, or any endpoint named by ``synth.base_url``
 with its key in the environment variable ``synth.api_key_env``), validates every reply, assembles
-ShopBench questions that score 1.0 with their own gold answer and do not overlap ``data/eval/*.jsonl``,
-and writes ``data/synthetic/``:
+ShopBench questions that score 1.0 with their own gold answer and do not overlap ``data/decontam/*.jsonl``
+(the evaluation sets read from files; like ``build``), and writes ``data/synthetic/``:
 
 - ``questions.jsonl``: the accepted questions; ``rows.json``: the LLM row of each (line by line);
 - ``report.json``: per row planned/replies/accepted/rejected by reason, the ledger (requests, retries,
@@ -41,7 +41,7 @@ from shoplm.synthesis.validate import REASONS
 from tasks._runner import run
 
 FRAMES_DIR = Path("data/interim/frames")
-EVAL_DIR = Path("data/eval")
+EVAL_DIR = Path("data/decontam")
 OUT_DIR = Path("data/synthetic")
 LOCAL_KEY = "local-vllm-no-key"  # what the launched server is sent: it checks no key
 

@@ -289,3 +289,79 @@ def test_quantize_may_only_score_on_a_search_that_exists(tmp_path):
         load_params(path)
     assert (f"{path}:{_line(lines, 'search:ensembel')}: quantize.eval_set: unknown search.grids entry 'ensembel'. "
             "Did you mean 'ensemble'") in str(err.value)
+
+
+def _heldout_params(tmp_path, change) -> Path:
+    """The smol-heldout profile as plain data, edited by ``change``, written to a params file."""
+    data = resolve("smol-heldout", profiles_dir=PROFILES).data()
+    change(data)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return path
+
+
+def test_a_profile_extends_another_and_a_cycle_is_refused(tmp_path):
+    resolved = resolve("smol-heldout", profiles_dir=PROFILES)
+    assert [Path(p).name for p in resolved.layers] == ["defaults.yaml", "smol.yaml", "smol-heldout.yaml"]
+    smol = resolve("smol", profiles_dir=PROFILES).data()
+    heldout = resolved.data()
+    assert "extends" not in heldout
+    # smol, plus the held-out slices, the sets that name them and the search that uses them: nothing else.
+    assert heldout["build"]["mixtures"]["v7"].pop("heldout") == {"validation": 250, "test": 250}
+    assert heldout.pop("heldout_sets") == {"v7-validation": {"mixture": "v7", "slice": "validation"},
+                                           "v7-test": {"mixture": "v7", "slice": "test"}}
+    assert smol.pop("heldout_sets") == {}
+    for key, value in (("validation_set", "v7-validation"), ("test_set", "v7-test")):
+        assert heldout["search"].pop(key) == value
+        smol["search"].pop(key)
+    assert heldout == smol
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    shutil.copy(PROFILES / "defaults.yaml", folder / "defaults.yaml")
+    (folder / "a.yaml").write_text("extends: b\n")
+    (folder / "b.yaml").write_text("extends: a\n")
+    with pytest.raises(ParamsError, match="`extends` makes a cycle"):
+        resolve("a", profiles_dir=folder)
+
+
+def test_heldout_sets_name_a_slice_of_a_built_mixture_once(tmp_path):
+    def change(data):
+        data["heldout_sets"].update({"sample": {"mixture": "v7", "slice": "validation"},
+                                     "other": {"mixture": "v8", "slice": "x"},
+                                     "typo": {"mixture": "v7", "slice": "tset"}})
+    with pytest.raises(ParamsError) as err:
+        load_params(_heldout_params(tmp_path, change))
+    message = str(err.value)
+    assert "heldout_sets.sample: 'sample' is an eval_sets name too" in message
+    assert "heldout_sets.sample: the same questions as heldout_sets.v7-validation (v7/validation)" in message
+    assert "heldout_sets.other.mixture: unknown build.mixtures entry 'v8'. Known: v7" in message
+    assert ("heldout_sets.typo.slice: unknown held-out slice of build.mixtures.v7.heldout 'tset'. "
+            "Did you mean 'test'") in message
+
+
+def test_a_search_on_a_heldout_set_uses_adapters_of_that_mixture_only(tmp_path):
+    def change(data):
+        data["build"]["mixtures"]["v8"] = {"seed": 8, "builders": {"mmlu-mc": 5}}
+        data["train"]["adapters"]["v8"] = {"mixture": "v8", "seed": 8}
+        data["search"]["grids"]["ensemble"]["adapters"]["v8"] = [0.5]
+    with pytest.raises(ParamsError) as err:
+        load_params(_heldout_params(tmp_path, change))
+    message = str(err.value)
+    assert ("search.grids.ensemble.adapters.v8: trains on mixture v8, whose rows are not kept apart from "
+            "search.validation_set (v7-validation, held out of mixture v7)") in message
+    assert "search.test_set (v7-test" in message
+
+    def unknown(data):
+        data["search"]["test_set"] = "v7-tset"
+    with pytest.raises(ParamsError, match="search.test_set: unknown eval_sets entry 'v7-tset'"):
+        load_params(_heldout_params(tmp_path, unknown))
+
+
+def test_heldout_slices_need_names_and_sizes(tmp_path):
+    def change(data):
+        data["build"]["mixtures"]["v7"]["heldout"] = {"valid ation": 10, "test": 0}
+    with pytest.raises(ParamsError) as err:
+        load_params(_heldout_params(tmp_path, change))
+    message = str(err.value)
+    assert "build.mixtures.v7.heldout.valid ation: slice name 'valid ation'" in message
+    assert "build.mixtures.v7.heldout.test: slice 'test': questions must be an integer >= 1, got 0" in message

@@ -79,7 +79,10 @@ _SPLITS = [("train", "IND_Diverse_Instruction"), ("val", "IND_Diverse_Instructio
 
 
 def ecinstruct_records() -> list[dict]:
-    """Records in the hub file's field order."""
+    """Records in the hub file's field order: the hand-written ones, then the composed ones of
+    ``sample_extra`` (train split, each with its task's instruction and options)."""
+    from data.generators.sample_extra import ecinstruct_rows
+
     records = []
     for task, instruction, examples, options in _ECI:
         for number, (text, output) in enumerate(examples):
@@ -90,6 +93,12 @@ def ecinstruct_records() -> list[dict]:
             records.append({"output": output, "input": text, "options": options, "task": task,
                             "setting": setting, "split": split, "few_shot_example": shot,
                             "instruction": instruction})
+    tasks = {task: (instruction, options) for task, instruction, _, options in _ECI}
+    for task, text, output in ecinstruct_rows():
+        instruction, options = tasks[task]
+        records.append({"output": output, "input": text, "options": options, "task": task,
+                        "setting": _SPLITS[0][1], "split": "train", "few_shot_example": None,
+                        "instruction": instruction})
     return records
 
 

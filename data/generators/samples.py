@@ -20,6 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from data.generators import sample_extra as extra
 from data.generators import sample_reviews as rv
 from data.generators import sample_shop as shop
 from data.generators import sample_text as txt
@@ -47,12 +48,13 @@ def _jsonl(records: list[dict]) -> str:
 
 
 def write_esci(folder: Path) -> list[Path]:
-    products = {(key, locale): row for key, locale, *row in shop.ESCI_PRODUCTS}
+    extra_products, extra_queries = extra.esci_rows()
+    products = {(key, locale): row for key, locale, *row in [*shop.ESCI_PRODUCTS, *extra_products]}
     examples: dict[str, list] = {c: [] for c in (
         "example_id", "query", "query_id", "product_id", "product_locale", "esci_label",
         "small_version", "large_version", "split")}
     example_id = 0
-    for query_id, (query, locale, split, small, judged) in enumerate(shop.ESCI_QUERIES, start=1):
+    for query_id, (query, locale, split, small, judged) in enumerate([*shop.ESCI_QUERIES, *extra_queries], start=1):
         for key, label in judged:
             if (key, locale) not in products:
                 raise KeyError(f"ESCI sample: no product {key!r} in locale {locale!r}")
@@ -84,7 +86,7 @@ def write_amazon_m2(folder: Path) -> list[Path]:
     header = ["id", "locale", "title", "price", "brand", "color", "size", "model", "material",
               "author", "desc"]
     products = [header] + [[shop.fake_asin("m2:" + key)] + [v or "" for v in rest]
-                           for key, *rest in shop.M2_PRODUCTS]
+                           for key, *rest in [*shop.M2_PRODUCTS, *extra.m2_rows()]]
     rng = random.Random(2023)
     sessions = [["prev_items", "next_item", "locale"]]
     for locale, count in shop.M2_SESSIONS_PER_LOCALE.items():
@@ -105,7 +107,10 @@ def write_amazon_m2(folder: Path) -> list[Path]:
 
 def write_reviews2023(folder: Path) -> list[Path]:
     paths = []
-    for category, items in rv.ITEMS.items():
+    extra_items, extra_reviews = extra.reviews_rows()
+    all_reviews = {**rv.REVIEWS, **extra_reviews}
+    for category, own in rv.ITEMS.items():
+        items = [*own, *extra_items.get(category, [])]
         asins = {item[0]: shop.fake_asin("rv:" + item[0]) for item in items}
         meta, reviews = [], []
         for (key, main, title, avg, count, price, store, cats, feats, desc, details,
@@ -120,7 +125,7 @@ def write_reviews2023(folder: Path) -> list[Path]:
                 "parent_asin": asins[key],
                 "bought_together": None if bought is None else [asins[b] for b in bought],
             })
-            for number, (rating, votes, verified, head, text) in enumerate(rv.REVIEWS[key]):
+            for number, (rating, votes, verified, head, text) in enumerate(all_reviews[key]):
                 images = []
                 if number == 0 and votes > 10:
                     images = [{"small_image_url": f"https://example.com/rev/{key}_s.jpg",
@@ -149,7 +154,9 @@ def write_ecinstruct(folder: Path) -> list[Path]:
 
 def write_mmlu(folder: Path) -> list[Path]:
     paths = []
-    for subject, rows in txt.MMLU.items():
+    composed = extra.mmlu_rows()
+    for subject, own in txt.MMLU.items():
+        rows = [*own, *composed.get(subject, [])]
         paths.append(_write_text(folder / "data" / "dev" / f"{subject}_dev.csv",
                                  _csv_text([list(r) for r in rows[:2]])))
         paths.append(_write_text(folder / "data" / "test" / f"{subject}_test.csv",
@@ -161,7 +168,7 @@ def write_mmlu(folder: Path) -> list[Path]:
 
 
 def write_alpaca(folder: Path) -> list[Path]:
-    records = [{"instruction": i, "input": x, "output": o} for i, x, o in txt.ALPACA]
+    records = [{"instruction": i, "input": x, "output": o} for i, x, o in [*txt.ALPACA, *extra.alpaca_rows()]]
     text = json.dumps(records, ensure_ascii=False, indent=4) + "\n"
     return [_write_text(folder / "alpaca_data_cleaned.json", text)]
 

@@ -165,13 +165,19 @@ class EvalIndex:
     exact: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, questions: Sequence[Question], n: int) -> EvalIndex:
+    def build(cls, questions: Sequence[Question], n: int, only: set[str] | None = None,
+              only_texts: set[str] | None = None) -> EvalIndex:
+        """``only`` / ``only_texts``: index just these n-grams and normalised texts (those of the questions
+        to check), which bounds memory by the checked questions when the indexed set is large."""
         index = cls(list(questions), n)
         for number, question in enumerate(index.questions):
             toks = tokens(question.input_field)
-            index.exact.setdefault(" ".join(toks), number)
+            text = " ".join(toks)
+            if only_texts is None or text in only_texts:
+                index.exact.setdefault(text, number)
             for gram in ngrams(toks, n):
-                index.postings.setdefault(gram, []).append(number)
+                if only is None or gram in only:
+                    index.postings.setdefault(gram, []).append(number)
         return index
 
     def df(self, gram: str) -> int:
@@ -205,9 +211,13 @@ def _short(text: str) -> str:
 
 def decontaminate(questions: Sequence[Question], eval_questions: Sequence[Question],
                   settings: DecontamSettings | None = None, groups: Sequence[str] | None = None,
-                  progress: bool = False) -> DecontamResult:
+                  progress: bool = False, large_reference: bool = False) -> DecontamResult:
     """Split ``questions`` into kept and dropped; ``groups`` (default: each question's task_name) names
-    the builder of each question, for template detection and the per-builder counts."""
+    the builder of each question, for template detection and the per-builder counts.
+
+    ``large_reference``: ``eval_questions`` is the big side (a mixture's training rows checked for a
+    held-out slice): index only the n-grams and texts ``questions`` hold. The result is the same (only
+    those are ever looked up); memory is bounded by ``questions``."""
     settings = settings or DecontamSettings()
     groups = list(groups) if groups is not None else [q.task_name for q in questions]
     if len(groups) != len(questions):
@@ -218,7 +228,13 @@ def decontaminate(questions: Sequence[Question], eval_questions: Sequence[Questi
         return DecontamResult(list(questions), list(range(len(questions))), checked, dropped, [],
                               len(eval_questions), settings.enabled)
 
-    index = EvalIndex.build(eval_questions, settings.ngram)
+    if large_reference:
+        checked_tokens = [tokens(q.input_field) for q in questions]
+        index = EvalIndex.build(eval_questions, settings.ngram,
+                                only={g for toks in checked_tokens for g in ngrams(toks, settings.ngram)},
+                                only_texts={" ".join(toks) for toks in checked_tokens})
+    else:
+        index = EvalIndex.build(eval_questions, settings.ngram)
     templates = {group: TemplateGrams.build(builder_wording(group), settings.ngram) for group in checked}
     kept: list[Question] = []
     kept_indices: list[int] = []

@@ -44,14 +44,22 @@ class LoadedModelBackend(TransformersBackend):
         pass
 
 
+def compact_samples(samples: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per-question scores as the bootstrap reads them (``shoplm.shopbench.evidence``): task, metric, score
+    (a float, or [tp, fp, fn] for micro f1). The parsed answers are left out: the search caches these."""
+    return [{"task_name": s["task_name"], "metric": s["metric"], "score": s["score"]} for s in samples]
+
+
 @dataclass(frozen=True)
 class CandidateScore:
-    """One evaluation: the objective, parse failures, seconds, and the whole score report."""
+    """One evaluation: the objective, parse failures, seconds, the whole score report (``to_dict``, no
+    per-question rows) and the per-question scores (``compact_samples``), which intervals need."""
 
     score: float
     parse_failures: int
     seconds: float
     report: dict[str, Any] = field(repr=False)
+    samples: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -73,6 +81,7 @@ class QuestionScorer:
         backend = LoadedModelBackend(model, self.tokenizer, batch_size=self.settings.batch_size,
                                      max_input_tokens=self.settings.max_input_tokens, constraints=self.constraints)
         result = run_zero_shot(self.questions, backend, self.settings)
-        report = score(self.questions, result.predictions).to_dict()
+        scored = score(self.questions, result.predictions)
+        report = scored.to_dict()
         return CandidateScore(float(report[self.objective]), int(report["parse_failures"]),
-                              time.perf_counter() - start, report)
+                              time.perf_counter() - start, report, compact_samples(scored.samples))

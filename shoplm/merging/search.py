@@ -5,9 +5,23 @@ which tuned them on the public leaderboard).
 cached on disk under a key of the spec *and* of everything else that decides the score (base model,
 adapters, questions, generation settings), so a re-run with one more grid point evaluates only that
 point, and a changed adapter invalidates every entry. Every spec with no change from the base (α = 0,
-or all weights 0) shares one key: the base is scored once. ``choose`` keeps the best score; a tie goes
-to the smaller change from the base (α·Σ|wᵢ|), the safer model. ``plot_alpha_curves`` draws score
-against α for each adapter set (seed 003 Figure 3).
+or all weights 0) shares one key: the base is scored once. A cached row holds the candidate's
+per-question scores too; a row written before they were kept has none and is scored again.
+
+``select`` applies the search's selection rule (``search.selection``):
+
+- ``best``: the highest score; a tie goes to the smaller change from the base (α·Σ|wᵢ|), the safer model.
+- ``one_se``: the one-standard-error rule. Take the best score and its standard error (the bootstrap SD
+  of that candidate's score on the validation questions, task-stratified as the official scorer
+  aggregates: ``shoplm.shopbench.evidence.standard_error``); among the candidates scoring at least
+  best − SE, choose the smallest change from the base. A score within one SE of the best is not told
+  apart from it by these questions, so the search does not move further from the base than the
+  evidence asks for.
+
+``compare_to_references`` gives the chosen candidate's paired difference (with its bootstrap interval)
+to the base and to each adapter alone on the same validation questions, and says when the interval
+holds 0: the winner cannot be told apart from that model. ``plot_alpha_curves`` draws score against α
+for each adapter set (seed 003 Figure 3).
 """
 
 from __future__ import annotations
@@ -24,9 +38,11 @@ from typing import Any
 
 from shoplm.merging.scoring import CandidateScore
 from shoplm.merging.workspace import MergeWorkspace
-from shoplm.params.merging import MergeSpec
+from shoplm.params.merging import SELECTION_RULES, MergeSpec
 
 BASE_KEY = "base"  # every spec that leaves the base unchanged
+N_RESAMPLES = 2000  # bootstrap resamples of the standard error and of the paired differences
+BOOTSTRAP_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,7 @@ class CandidateResult:
     seconds: float  # merge + evaluation; 0 when the score came from the cache
     cached: bool
     report: dict[str, Any]
+    samples: Sequence[dict[str, Any]] = ()  # per-question scores (shoplm.merging.scoring.compact_samples)
 
 
 # ------------------------------------------------------------------------------------------ keys and cache
@@ -89,9 +106,16 @@ class ScoreCache:
     def get(self, key: str) -> dict[str, Any] | None:
         return self._rows.get(key)
 
+    def get_scored(self, key: str) -> dict[str, Any] | None:
+        """The row of ``key`` when it holds per-question scores; a row from before they were cached
+        (no ``samples``) counts as missing, so the candidate is scored again and the row replaced."""
+        row = self._rows.get(key)
+        return row if row is not None and "samples" in row else None
+
     def put(self, key: str, spec: MergeSpec, outcome: CandidateScore) -> None:
         row = {"key": key, "spec": spec.model_dump(mode="json"), "score": outcome.score,
-               "parse_failures": outcome.parse_failures, "seconds": outcome.seconds, "report": outcome.report}
+               "parse_failures": outcome.parse_failures, "seconds": outcome.seconds, "report": outcome.report,
+               "samples": list(outcome.samples)}
         self._rows[key] = row
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as fh:  # append: a killed search keeps what it scored
@@ -112,26 +136,107 @@ def run_search(workspace: MergeWorkspace, candidates: Sequence[MergeSpec], evalu
     results = []
     for spec in tqdm(candidates, desc="merge candidates", unit="spec", disable=not progress):
         key = cache_key(spec, context)
-        if (row := cache.get(key)) is not None:
-            result = CandidateResult(spec, row["score"], row["parse_failures"], 0.0, True, row["report"])
+        if (row := cache.get_scored(key)) is not None:
+            result = CandidateResult(spec, row["score"], row["parse_failures"], 0.0, True, row["report"],
+                                     row["samples"])
         else:
             start = time.perf_counter()
             workspace.apply(spec)
             outcome = evaluate(workspace.model)
             cache.put(key, spec, outcome)
             result = CandidateResult(spec, outcome.score, outcome.parse_failures, time.perf_counter() - start,
-                                     False, outcome.report)
+                                     False, outcome.report, outcome.samples)
         results.append(result)
         if on_result is not None:
             on_result(result)
     return results
 
 
-def choose(results: Sequence[CandidateResult]) -> CandidateResult:
-    """Highest score; ties → smaller change from the base, then fewer parse failures, then the spec hash."""
+def _best(results: Sequence[CandidateResult]) -> CandidateResult:
+    return min(results, key=lambda r: (-r.score, r.spec.change_from_base(), r.parse_failures, r.spec.fingerprint()))
+
+
+def _describe(result: CandidateResult) -> dict[str, Any]:
+    return {"label": result.spec.label(), "fingerprint": result.spec.fingerprint(), "score": result.score,
+            "change_from_base": result.spec.change_from_base(), "spec": result.spec.model_dump(mode="json")}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a selection rule saw and chose. ``standard_error`` and ``threshold`` (best − SE) are the
+    one-SE rule's; ``eligible`` are the candidates it chose among (the rule ``best``: the best alone)."""
+
+    rule: str
+    chosen: CandidateResult
+    best: CandidateResult
+    eligible: tuple[CandidateResult, ...]
+    standard_error: float | None = None
+    threshold: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "best": _describe(self.best), "chosen": _describe(self.chosen),
+                "standard_error_of_best": self.standard_error, "threshold": self.threshold,
+                "eligible": [r.spec.label() for r in self.eligible],
+                "chose_the_best": self.chosen.spec.fingerprint() == self.best.spec.fingerprint()}
+
+
+def select(results: Sequence[CandidateResult], rule: str = "best", questions: Sequence[Any] | None = None,
+           objective: str = "track5", n_resamples: int = N_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> Selection:
+    """Apply a selection rule (module docstring). ``one_se`` needs the validation ``questions`` the
+    candidates were scored on, in order, and each candidate's per-question scores."""
     if not results:
         raise ValueError("no candidates to choose from")
-    return min(results, key=lambda r: (-r.score, r.spec.change_from_base(), r.parse_failures, r.spec.fingerprint()))
+    best = _best(results)
+    if rule == "best":
+        return Selection("best", best, best, (best,))
+    if rule != "one_se":
+        raise ValueError(f"selection rule {rule!r}: choose one of {', '.join(SELECTION_RULES)}")
+    if questions is None or not best.samples:
+        raise ValueError("selection one_se needs the validation questions and the best candidate's "
+                         "per-question scores")
+    from shoplm.shopbench.evidence import standard_error
+
+    se = standard_error(questions, best.samples, objective, n_resamples, seed)
+    threshold = best.score - se
+    eligible = tuple(r for r in results if r.score >= threshold - 1e-12)
+    chosen = min(eligible, key=lambda r: (r.spec.change_from_base(), -r.score, r.parse_failures,
+                                          r.spec.fingerprint()))
+    return Selection("one_se", chosen, best, eligible, se, threshold)
+
+
+def choose(results: Sequence[CandidateResult], rule: str = "best", questions: Sequence[Any] | None = None,
+           objective: str = "track5") -> CandidateResult:
+    """The candidate ``select`` chooses. ``best``: highest score; ties → smaller change from the base,
+    then fewer parse failures, then the spec hash."""
+    return select(results, rule, questions, objective).chosen
+
+
+def compare_to_references(chosen: CandidateResult, references: Mapping[str, CandidateResult],
+                          questions: Sequence[Any], objective: str = "track5", n_resamples: int = N_RESAMPLES,
+                          seed: int = BOOTSTRAP_SEED, level: float = 0.95) -> dict[str, dict[str, Any]]:
+    """Chosen − reference on the validation questions, per reference (the base, each adapter alone): the
+    paired bootstrap difference and its interval, and whether the interval holds 0 (``told_apart``
+    false: these questions cannot tell the two apart). A reference that is the chosen model itself
+    (the same merged weights) is marked ``same_model``."""
+    from shoplm.shopbench.evidence import paired_difference
+
+    out = {}
+    for label, reference in references.items():
+        same = cache_key(chosen.spec, "") == cache_key(reference.spec, "")
+        diff = paired_difference(questions, chosen.samples, reference.samples, objective, n_resamples, seed, level)
+        out[label] = {"reference": reference.spec.label(), "reference_score": reference.score,
+                      "difference": diff.point, "low": diff.low, "high": diff.high, "level": level,
+                      "told_apart": diff.excludes_zero, "same_model": same}
+    return out
+
+
+def evidence_line(label: str, row: Mapping[str, Any]) -> str:
+    """One line of the search's printout for a ``compare_to_references`` row."""
+    if row["same_model"]:
+        return f"chosen is {label} itself ({row['reference']})"
+    verdict = "told apart" if row["told_apart"] else "cannot be told apart"
+    return (f"chosen - {label}: {row['difference']:+.4f}, {row['level']:.0%} CI [{row['low']:+.4f}, "
+            f"{row['high']:+.4f}]: {verdict}")
 
 
 def split_questions(questions: Sequence[Any], test_fraction: float, seed: int) -> tuple[list[Any], list[Any]]:
@@ -149,8 +254,10 @@ def split_questions(questions: Sequence[Any], test_fraction: float, seed: int) -
 # ------------------------------------------------------------------------------------------ plot
 
 def plot_alpha_curves(results: Sequence[CandidateResult], path: str | os.PathLike[str], title: str,
-                      objective: str = "track5", chosen: CandidateResult | None = None) -> Path:
-    """Score against α, one line per adapter set (method, weights, density); the chosen point circled."""
+                      objective: str = "track5", chosen: CandidateResult | None = None,
+                      threshold: float | None = None) -> Path:
+    """Score against α, one line per adapter set (method, weights, density); the chosen point circled;
+    ``threshold`` (the one-SE rule's best − SE) as a dashed line."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -170,6 +277,8 @@ def plot_alpha_curves(results: Sequence[CandidateResult], path: str | os.PathLik
     if chosen is not None:
         ax.scatter([chosen.spec.alpha], [chosen.score], s=180, facecolors="none", edgecolors="black",
                    linewidths=2, zorder=5, label=f"chosen: {chosen.spec.label()}")
+    if threshold is not None:
+        ax.axhline(threshold, color="grey", linestyle="--", linewidth=1, label="best - 1 SE")
     ax.set_xlabel("wise-ft α (0 = base)")
     ax.set_ylabel(f"validation {objective}")
     ax.set_title(title)

@@ -5,6 +5,8 @@ adapters v7, v8, v7b, v9b). Builder names are checked against the builders' lazy
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator, model_validator
 
 from shoplm.builders.registry import BUILDERS
@@ -27,11 +29,38 @@ class DecontamSettings(StrictModel):
 
 
 class MixtureSpec(StrictModel):
-    """One training mixture: rows per builder and the seed that makes it reproducible."""
+    """One training mixture: rows per builder and the seed that makes it reproducible, and optionally
+    held-out slices: questions of the same builders that training never sees (``heldout_sets`` name them)."""
 
     seed: int = Field(0, description="Seeds every builder (each with its own RNG) and the final shuffle.")
     builders: dict[str, int] = Field(description="Builder name → rows wanted (a builder yielding fewer is "
                                                  "recorded as a shortfall in the manifest).")
+    heldout: dict[str, int] = Field(
+        default_factory=dict,
+        description="Held-out slice name → questions, shared among the builders (heldout_allocation): "
+                    "questions the builders make after the training rows, decontaminated against the "
+                    "evaluation sets and against the training rows; written to "
+                    "data/processed/<mixture>/heldout/<slice>.jsonl. Slices are disjoint; the training rows are "
+                    "the same with or without them.")
+
+    heldout_allocation: Literal["track5", "rows"] = Field(
+        "track5",
+        description="How a slice is shared among the builders: track5, in proportion to each builder's weight in "
+                    "Track 5 (1 / (tracks x the track's builders): the least variance of a Track 5 score for the "
+                    "slice's size); rows, in proportion to the training rows (the training mix).")
+
+    @field_validator("heldout")
+    @classmethod
+    def _slices(cls, value: dict[str, int]) -> dict[str, int]:
+        problems: list[tuple[tuple[str, ...], str]] = []
+        for name, size in value.items():
+            if not str(name) or not str(name).replace("-", "").replace("_", "").isalnum():
+                problems.append(((name,), f"slice name {name!r}: use letters, digits, '-' and '_' only"))
+            elif isinstance(size, bool) or not isinstance(size, int) or size < 1:
+                problems.append(((name,), f"slice {name!r}: questions must be an integer >= 1, got {size!r}"))
+        if problems:
+            raise keyed_problems(problems)
+        return value
 
     @field_validator("builders")
     @classmethod
@@ -58,7 +87,8 @@ class BuildSettings(StrictModel):
     section = "build"
 
     decontamination: DecontamSettings = Field(default_factory=DecontamSettings,
-                                              description="Overlap check against every data/eval/*.jsonl set.")
+                                              description="Overlap check against every data/decontam/*.jsonl set "
+                                                          "(the eval_sets files).")
     mixtures: dict[str, MixtureSpec] = Field(description="Mixture name (v7, v8, ...) → its spec.")
 
     @model_validator(mode="after")

@@ -18,7 +18,15 @@ from shoplm.params.base import BaseSection
 from shoplm.params.build import BuildSettings
 from shoplm.params.evaluate import EvaluateSection
 from shoplm.params.ingest import IngestSettings
-from shoplm.params.loader import PARAMS_FILE, StrictModel, read_yaml, validate, validate_eval_sets
+from shoplm.params.loader import (
+    PARAMS_FILE,
+    HeldoutSet,
+    StrictModel,
+    read_yaml,
+    validate,
+    validate_eval_sets,
+    validate_heldout_sets,
+)
 from shoplm.params.loader import load_section as load_typed_section
 from shoplm.params.merging import MergeSection, SearchSection
 from shoplm.params.quantization import QuantizeSection
@@ -44,6 +52,8 @@ class Params(StrictModel):
     """The whole params file: every profile must validate against it."""
 
     eval_sets: dict[str, str]
+    # Evaluation sets cut from built mixtures (optional: params files written before them still load).
+    heldout_sets: dict[str, HeldoutSet] = Field(default_factory=dict)
     base: BaseSection
     ingest: IngestSettings
     build: BuildSettings
@@ -64,6 +74,54 @@ class Params(StrictModel):
     @classmethod
     def _check_sets(cls, value: dict[str, str]) -> dict[str, str]:
         return validate_eval_sets(value)
+
+    @field_validator("heldout_sets", mode="before")
+    @classmethod
+    def _check_heldout_sets(cls, value: object) -> dict[str, HeldoutSet]:
+        return validate_heldout_sets(value)
+
+    def evaluation_sets(self) -> list[str]:
+        """Every set name a section may evaluate on: eval_sets and heldout_sets (data/eval/<name>.jsonl)."""
+        return [*self.eval_sets, *self.heldout_sets]
+
+    def _heldout_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """A held-out set names a built mixture's slice, once, under a name no file set has; a search that
+        validates or tests on one uses only adapters trained on that mixture (another mixture's training
+        rows are not kept apart from its held-out questions)."""
+        problems: list[tuple[tuple[str, ...], str]] = []
+        seen: dict[tuple[str, str], str] = {}
+        for name, entry in self.heldout_sets.items():
+            key = ("heldout_sets", name)
+            if name in self.eval_sets:
+                problems.append((key, f"{name!r} is an eval_sets name too; a set name must be unique"))
+            if entry.mixture not in self.build.mixtures:
+                problems.append(((*key, "mixture"), str(UnknownNameError("build.mixtures entry", entry.mixture,
+                                                                          self.build.mixtures))))
+                continue
+            slices = self.build.mixtures[entry.mixture].heldout
+            if entry.slice not in slices:
+                problems.append(((*key, "slice"), str(UnknownNameError(
+                    f"held-out slice of build.mixtures.{entry.mixture}.heldout", entry.slice, slices))))
+            if (other := seen.setdefault((entry.mixture, entry.slice), name)) != name:
+                problems.append((key, f"the same questions as heldout_sets.{other} ({entry.mixture}/{entry.slice}); "
+                                      "name another slice"))
+        mixtures_of = {name: {adapter.mixture} for name, adapter in self.train.adapters.items()}
+        mixtures_of.update({f"{name}-dpo": {self.train.adapters[name].mixture, adapter.mixture}
+                            for name, adapter in self.dpo.adapters.items() if name in self.train.adapters})
+        for field_name in ("validation_set", "test_set"):
+            entry = self.heldout_sets.get(getattr(self.search, field_name) or "")
+            if entry is None:
+                continue
+            for grid_name, grid in self.search.grids.items():
+                for adapter in grid.adapters:
+                    other = sorted(mixtures_of.get(adapter, set()) - {entry.mixture})
+                    if other:
+                        problems.append((("search", "grids", grid_name, "adapters", adapter),
+                                         f"trains on mixture {', '.join(other)}, whose rows are not kept apart from "
+                                         f"search.{field_name} ({getattr(self.search, field_name)}, held out of "
+                                         f"mixture {entry.mixture}); search on adapters of mixture "
+                                         f"{entry.mixture} only, or on another set"))
+        return problems
 
     @model_validator(mode="after")
     def _sections_agree(self) -> Params:
@@ -91,9 +149,14 @@ class Params(StrictModel):
         if grid is not None and grid not in self.search.grids:
             problems.append((("quantize", "eval_set"), str(UnknownNameError("search.grids entry", grid,
                                                                            self.search.grids))))
+        sets = self.evaluation_sets()
         for section in ("prompt_ablation", "sweep"):  # the studies evaluate on a declared set
-            if (name := getattr(self, section).eval_set) not in self.eval_sets:
-                problems.append(((section, "eval_set"), str(UnknownNameError("eval_sets entry", name, self.eval_sets))))
+            if (name := getattr(self, section).eval_set) not in sets:
+                problems.append(((section, "eval_set"), str(UnknownNameError("eval_sets entry", name, sets))))
+        for field_name in ("validation_set", "test_set"):  # the search reads data/eval/<set>.jsonl
+            if (name := getattr(self.search, field_name)) is not None and name not in sets:
+                problems.append((("search", field_name), str(UnknownNameError("eval_sets entry", name, sets))))
+        problems += self._heldout_problems()
         if (adapter := self.prompt_ablation.adapter) is not None and adapter not in trained:
             problems.append((("prompt_ablation", "adapter"), str(UnknownNameError("trained adapter", adapter, trained))))
         if problems:
@@ -114,7 +177,7 @@ class Params(StrictModel):
 
 # Stage section name → its model: the fields of Params, so a new stage's section is one field there.
 SECTIONS: dict[str, type[BaseModel]] = {
-    name: field.annotation for name, field in Params.model_fields.items() if name != "eval_sets"}
+    name: field.annotation for name, field in Params.model_fields.items() if name not in ("eval_sets", "heldout_sets")}
 
 
 def load_params(path: Path | str = PARAMS_FILE) -> Params:

@@ -128,3 +128,43 @@ def load_eval_sets(path: Path | str = PARAMS_FILE) -> dict[str, str]:
         return validate_eval_sets((data or {}).get("eval_sets"))
     except ValueError as exc:
         raise ParamsError(f"{path}: eval_sets: {exc}") from None
+
+
+class HeldoutSet(StrictModel):
+    """An evaluation set cut from a built mixture: the held-out slice ``slice`` of ``build.mixtures.<mixture>``
+    (questions that mixture's builders made and its training rows never include)."""
+
+    mixture: str
+    slice: str
+
+    def source(self, processed: Path | str = Path("data/processed")) -> Path:
+        """Where the build stage writes the slice."""
+        return Path(processed) / self.mixture / "heldout" / f"{self.slice}.jsonl"
+
+
+def validate_heldout_sets(value: Any) -> dict[str, HeldoutSet]:
+    """``heldout_sets``: name → {mixture, slice}; names follow the rules of ``eval_sets`` names."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("must map set names to {mixture: <build.mixtures name>, slice: <its heldout slice>}")
+    out = {}
+    for name, entry in value.items():
+        if not str(name).replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"set name {name!r}: use letters, digits, '-' and '_' only")
+        try:
+            out[name] = entry if isinstance(entry, HeldoutSet) else HeldoutSet.model_validate(entry)
+        except ValidationError as exc:
+            reasons = "; ".join(f"{'.'.join(map(str, e['loc'])) or '<entry>'}: {e['msg']}" for e in exc.errors())
+            raise ValueError(f"set {name!r}: {reasons}") from None
+    return out
+
+
+def load_heldout_sets(path: Path | str = PARAMS_FILE) -> dict[str, HeldoutSet]:
+    """The ``heldout_sets`` mapping of a params file (empty when absent), checked."""
+    path = Path(path)
+    data, _ = read_yaml(path)
+    try:
+        return validate_heldout_sets((data or {}).get("heldout_sets"))
+    except ValueError as exc:
+        raise ParamsError(f"{path}: heldout_sets: {exc}") from None

@@ -25,6 +25,8 @@ from shoplm.params.loader import StrictModel
 
 #: Scores a search can rank candidates by (``shoplm.merging.scoring`` computes them).
 OBJECTIVES = ("track5", "mean_over_tasks")
+#: Rules that pick the searched spec among the scored candidates (``shoplm.merging.search.select``).
+SELECTION_RULES = ("one_se", "best")
 
 DTypes = Literal["float32", "bfloat16", "float16"]
 
@@ -116,7 +118,8 @@ class MergeGrid(StrictModel):
 
 
 class SearchSection(StrictModel):
-    """Stage ``search@<grid>``: score every spec of a grid on a validation set, keep the best, test it once."""
+    """Stage ``search@<grid>``: score every spec of a grid on a validation set, choose one by ``selection``,
+    test it once."""
 
     section = "search"
 
@@ -127,5 +130,8 @@ class SearchSection(StrictModel):
     split_seed: int = Field(0, description="Seed of the validation/test split.")
     limit: int | None = Field(None, ge=1, description="Only the first N validation questions (quick runs).")
     objective: Literal[OBJECTIVES] = Field("track5", description="Score that ranks candidates.")
+    selection: Literal[SELECTION_RULES] = Field(
+        "one_se", description="one_se: the smallest change from the base whose validation score is within one "
+        "standard error (task-stratified bootstrap) of the best; best: the highest score (ties: smaller change).")
     dtype: DTypes = "float32"
     grids: dict[str, MergeGrid] = Field(default_factory=dict, description="Grid name → grid.")

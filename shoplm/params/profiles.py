@@ -6,7 +6,9 @@ example configs override its schema defaults):
 
 - mappings merge key by key; scalars and lists replace;
 - a mapping tagged ``!replace`` replaces the default mapping wholesale (a profile with fewer
-  ``train.adapters``, or ``dpo.adapters: !replace {}`` to switch DPO off).
+  ``train.adapters``, or ``dpo.adapters: !replace {}`` to switch DPO off);
+- ``extends: NAME`` (a key of the profile file, not a param) layers it over profile NAME instead of
+  over the defaults alone: defaults, then NAME (and what NAME extends), then this file.
 
 ``params.yaml`` stays the one file DVC reads: ``shoplm profile use NAME`` resolves, validates and writes
 it (the defaults' layout and comments, the profile's values, a header naming the profile), under the
@@ -33,6 +35,7 @@ from shoplm.params.merge import Origin, Path_, layer_origins, merge, plain
 
 PROFILES_DIR = Path("profiles")
 DEFAULTS = "defaults"
+EXTENDS = "extends"  # a profile file's own key: the profile it overrides (not a param; dropped when merged)
 
 
 @dataclass
@@ -151,22 +154,45 @@ def read_layer(path: Path) -> CommentedMap:
 # ---------------------------------------------------------------------------------------------- API
 
 
+def profile_chain(name: str, profiles_dir: Path = PROFILES_DIR) -> list[Path]:
+    """The files of profile ``name`` after the defaults: what it ``extends`` first, itself last."""
+    defaults_path = (profiles_dir / f"{DEFAULTS}.yaml").resolve()
+    chain: list[Path] = []
+    while name is not None:
+        path = profile_path(name, profiles_dir)
+        if path.resolve() == defaults_path:
+            break
+        if any(path.resolve() == p.resolve() for p in chain):
+            raise ParamsError(f"{path}: `{EXTENDS}` makes a cycle: "
+                              + " -> ".join(str(p) for p in [*reversed(chain), path]))
+        chain.append(path)
+        parent = read_layer(path).get(EXTENDS)
+        if parent is not None and not isinstance(parent, str):
+            raise ParamsError(f"{path}: {EXTENDS}: name a profile, e.g. `{EXTENDS}: smol`")
+        name = parent
+    return list(reversed(chain))
+
+
 def resolve(name: str, extra: Mapping[str, Any] | None = None, extra_source: str = "override",
             profiles_dir: Path = PROFILES_DIR) -> Resolved:
-    """Defaults + profile ``name`` (+ ``extra``, a nested mapping of run-time overrides), not validated."""
+    """Defaults + profile ``name`` (over what it ``extends``; + ``extra``, a nested mapping of run-time
+    overrides), not validated."""
     defaults_path = profiles_dir / f"{DEFAULTS}.yaml"
-    path = profile_path(name, profiles_dir)
-    return resolve_files([defaults_path, *([path] if path.resolve() != defaults_path.resolve() else [])],
-                         name=name, extra=extra, extra_source=extra_source)
+    return resolve_files([defaults_path, *profile_chain(name, profiles_dir)], name=name, extra=extra,
+                         extra_source=extra_source)
 
 
 def resolve_files(paths: list[Path], name: str, extra: Mapping[str, Any] | None = None,
                   extra_source: str = "override") -> Resolved:
-    """Merge whole-or-override params files in order (the first is the base), then ``extra``."""
+    """Merge whole-or-override params files in order (the first is the base), then ``extra``. A file's
+    ``extends`` key says where it belongs in the order (``profile_chain``); it is not merged."""
     doc = read_layer(paths[0])
+    doc.pop(EXTENDS, None)
     resolved = Resolved(name=name, doc=doc, origins=layer_origins(doc, str(paths[0])), layers=[str(paths[0])])
     for path in paths[1:]:
-        merge(resolved.doc, read_layer(path), resolved.origins, str(path))
+        layer = read_layer(path)
+        layer.pop(EXTENDS, None)
+        merge(resolved.doc, layer, resolved.origins, str(path))
         resolved.layers.append(str(path))
     if extra:
         merge(resolved.doc, extra, resolved.origins, extra_source)

@@ -19,6 +19,8 @@ Why these choices:
   test with 80% power, SE being the bootstrap standard deviation of the paired difference; with one
   model only, SE of a difference is taken as sqrt(2) * SE of its score (two independent models of
   equal variance; pairing usually makes the real one smaller, so this errs on the large side).
+- Standard error of one score: the bootstrap standard deviation (ddof=1) of its resampled values, the
+  same draws as its interval; a selection rule such as one-standard-error reads it.
 """
 
 from __future__ import annotations
@@ -200,6 +202,16 @@ def interval(questions: Sequence[Question], report_or_samples: Scored,
     return Estimate(official_value(table, metric), *_bounds(values, level), table.n, metric)
 
 
+def standard_error(questions: Sequence[Question], report_or_samples: Scored, metric: str = "track5",
+                   n_resamples: int = 2000, seed: int = 0) -> float:
+    """Bootstrap standard deviation (ddof=1) of one prediction set's official `metric`."""
+    if n_resamples < 2:
+        raise ValueError(f"a standard deviation needs at least 2 resamples, got {n_resamples}")
+    table = sample_table(questions, report_or_samples)
+    values = resample_scores(table, bootstrap_indices(table.task_of_sample, n_resamples, seed), metric)
+    return float(values.std(ddof=1))
+
+
 def _paired(questions: Sequence[Question], a: Scored, b: Scored, metric: str, n_resamples: int,
             seed: int) -> tuple[float, np.ndarray, int]:
     try:
@@ -229,9 +241,7 @@ def minimum_detectable_difference(questions: Sequence[Question], a: Scored, b: S
     """(z_{1-alpha/2} + z_{power}) * SE (2.80 * SE at the defaults): SE is the bootstrap SD of the
     paired difference a - b, or sqrt(2) * the SD of a's score when b is not given."""
     if b is None:
-        table = sample_table(questions, a)
-        se = np.sqrt(2) * resample_scores(table, bootstrap_indices(table.task_of_sample, n_resamples, seed),
-                                          metric).std(ddof=1)
+        se = np.sqrt(2) * standard_error(questions, a, metric, n_resamples, seed)
     else:
         se = _paired(questions, a, b, metric, n_resamples, seed)[1].std(ddof=1)
     z = NormalDist()

@@ -11,6 +11,7 @@ import yaml
 
 from shoplm.params.loader import ParamsError
 from shoplm.registry import UnknownNameError
+from shoplm.sources import read_source
 from tasks import build, ingest
 
 from .conftest import SAMPLE_QUESTIONS
@@ -28,7 +29,7 @@ PARAMS = {
         "decontamination": {"ngram": 8, "threshold": 0.5},
         "mixtures": {
             "v9b": {"seed": 3, "builders": {"esci-relation-mc": 10, "esci-pair-ranking": 5,
-                                            "esci-exact-retrieval": 100}},
+                                            "esci-exact-retrieval": 1000}},
         },
     },
 }
@@ -47,8 +48,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracking_uri: str) 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
     monkeypatch.delenv("SHOPLM_MLFLOW_PARENT_RUN_ID", raising=False)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(PARAMS), encoding="utf-8")
-    (tmp_path / "data" / "eval").mkdir(parents=True)
-    shutil.copy(SAMPLE_QUESTIONS, tmp_path / "data" / "eval" / "sample.jsonl")
+    (tmp_path / "data" / "decontam").mkdir(parents=True)  # what stage eval_sets writes for build to read
+    shutil.copy(SAMPLE_QUESTIONS, tmp_path / "data" / "decontam" / "sample.jsonl")
     sample_alpaca = Path(ingest.sample_path("alpaca")) / "alpaca_data_cleaned.json"
     records = json.loads(sample_alpaca.read_text(encoding="utf-8"))
     records.append({"instruction": 42})  # malformed: skipped and reported, never silent
@@ -63,7 +64,8 @@ def test_ingest_then_build(project: Path, capsys: pytest.CaptureFixture[str]) ->
     frames = sorted(p.name for p in (project / "data/interim/frames").iterdir())
     assert frames == ["alpaca.parquet", "esci.parquet", "mmlu.parquet"]
     report = json.loads((project / "data/interim/ingest_report.json").read_text())
-    assert report["esci"]["rows"] == 52 and report["esci"]["skipped"] == 0  # the train split only
+    esci_train = len(read_source("esci").frame)  # the train split only
+    assert report["esci"]["rows"] == esci_train and report["esci"]["skipped"] == 0
     assert report["alpaca"]["skipped"] == 1 and report["alpaca"]["errors"]
     assert report["alpaca"]["path"] == "raw/alpaca"
     captured = capsys.readouterr()
@@ -71,8 +73,9 @@ def test_ingest_then_build(project: Path, capsys: pytest.CaptureFixture[str]) ->
 
     assert build.main(["v9b"]) == 0
     out = project / "data/processed/v9b"
-    assert sorted(p.name for p in out.iterdir()) == ["examples.md", "manifest.json", "metrics.json",
+    assert sorted(p.name for p in out.iterdir()) == ["examples.md", "heldout", "manifest.json", "metrics.json",
                                                      "tasktype.md", "train.jsonl"]
+    assert not any((out / "heldout").iterdir()) and "heldout" not in json.loads((out / "manifest.json").read_text())
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["mixture"] == "v9b" and manifest["seed"] == 3
     assert manifest["builders"]["esci-relation-mc"]["kept"] == 10
@@ -85,7 +88,7 @@ def test_ingest_then_build(project: Path, capsys: pytest.CaptureFixture[str]) ->
 
     runs = mlflow.search_runs(search_all_experiments=True, output_format="list", order_by=["start_time ASC"])
     by_name = {run.info.run_name: run for run in runs}  # the latest run of each name
-    assert by_name["ingest"].data.metrics["rows/esci"] == 52
+    assert by_name["ingest"].data.metrics["rows/esci"] == esci_train
     assert by_name["ingest"].data.metrics["skipped/alpaca"] == 1
     metrics = by_name["build@v9b"].data.metrics
     assert metrics["rows"] == manifest["rows"]
@@ -101,9 +104,9 @@ def test_rebuild_with_identical_inputs_rewrites_identical_outputs(project: Path)
     assert ingest.main([]) == 0
     out = project / "data/processed/v9b"
     assert build.main(["v9b"]) == 0
-    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    first = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert build.main(["v9b"]) == 0
-    second = {p.name: p.read_bytes() for p in out.iterdir()}
+    second = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert set(first) == set(second)
     changed = sorted(name for name in first if first[name] != second[name])
     assert set(changed) <= {"metrics.json"}, changed
@@ -114,7 +117,7 @@ def test_build_without_eval_sets_warns(project: Path, capsys: pytest.CaptureFixt
     from shoplm.sources import read_source
 
     save_frames({"esci": read_source("esci").frame}, project / "data/interim/frames")
-    shutil.rmtree(project / "data" / "eval")
+    shutil.rmtree(project / "data" / "decontam")
     assert build.main(["v9b"]) == 0
     assert "decontaminating against nothing" in capsys.readouterr().err
 

@@ -83,13 +83,29 @@ def test_merge_stage_names_an_undefined_spec(inside):
 @pytest.mark.slow
 def test_search_stage_chooses_tests_once_and_reuses_its_cache(inside, capsys):
     import tasks.search
+    from shoplm.params.merging import MergeSpec
 
     assert tasks.search.main(["ensemble", "--no-progress"]) == 0
     out = inside.root / "reports" / "search" / "ensemble"
     chosen = json.loads((out / "chosen.json").read_text())
     candidates = [json.loads(line) for line in (out / "candidates.jsonl").read_text().splitlines()]
     assert len(candidates) == 12 and chosen["evaluated"] == 9  # the four α=0 specs share the base's score
-    assert chosen["validation_score"] == max(c["score"] for c in candidates)
+    # The default rule, one_se: the best score and its standard error; the chosen candidate is the smallest
+    # change from the base scoring at least best - SE.
+    selection = chosen["selection"]
+    assert selection["rule"] == "one_se" and selection["best"]["score"] == max(c["score"] for c in candidates)
+    eligible = [c for c in candidates if c["eligible"]]
+    assert all(c["score"] >= selection["threshold"] - 1e-12 for c in eligible)
+    assert len(eligible) == len(selection["eligible"]) and chosen["label"] in selection["eligible"]
+    assert selection["threshold"] == selection["best"]["score"] - selection["standard_error_of_best"]
+    assert selection["chosen"]["change_from_base"] == min(
+        MergeSpec(**c["spec"]).change_from_base() for c in eligible)
+    # Whether the winner is told apart from the base and from each adapter alone, on the validation questions.
+    assert set(chosen["evidence"]) == {"zero-shot", "v7", "v8"}
+    assert chosen["validation_minimum_detectable_difference"] > 0
+    for row in chosen["evidence"].values():
+        assert row["low"] <= row["difference"] <= row["high"]
+        assert row["told_apart"] == (row["low"] > 0 or row["high"] < 0)
     assert chosen["n_validation"] + chosen["n_test"] == 36 and "test_score" in chosen
     assert (out / "alpha_curve.png").stat().st_size > 1000
     assert (inside.root / "models/merged/search-ensemble/model.safetensors").is_file()
@@ -104,7 +120,8 @@ def test_search_stage_chooses_tests_once_and_reuses_its_cache(inside, capsys):
     from shoplm.shopbench.records import load_questions
     from tasks.search import validation_and_test
 
-    held_out = validation_and_test(SearchSection(**yaml.safe_load((inside.root / "params.yaml").read_text())["search"]))[1]
+    section = SearchSection(**yaml.safe_load((inside.root / "params.yaml").read_text())["search"])
+    held_out = validation_and_test(section)[1]
     assert load_questions(out / "test_questions.jsonl") == held_out
     table = json.loads((out / "test_side_by_side.json").read_text())
     assert list(table) == ["zero-shot", "v7", "v8", "merged"]

@@ -16,6 +16,7 @@ from shoplm.shopbench.evidence import (
     paired_difference,
     resample_scores,
     sample_table,
+    standard_error,
 )
 from shoplm.shopbench.records import TRACK_SHORT_NAMES, TRACKS
 from shoplm.shopbench.scoring import score
@@ -99,6 +100,8 @@ def test_interval_equals_a_brute_force_loop_over_the_official_scorer(mixed) -> N
         np.testing.assert_allclose(resample_scores(table, indices, metric), brute, rtol=0, atol=1e-12)
         estimate = interval(questions, report, metric=metric, n_resamples=200, seed=7)
         assert (estimate.low, estimate.high) == pytest.approx(tuple(np.quantile(brute, [0.025, 0.975])), abs=1e-12)
+        se = standard_error(questions, report, metric=metric, n_resamples=200, seed=7)
+        assert se == pytest.approx(brute.std(ddof=1), abs=1e-12)  # the same draws' SD
 
 
 def test_micro_f1_is_resampled_by_summing_counts(make_question) -> None:

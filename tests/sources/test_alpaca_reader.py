@@ -6,13 +6,15 @@ import pytest
 
 from shoplm.sources import SourceError, read_alpaca
 
+from .conftest import COMPOSED
+
 
 def test_reads_sample(sample_root):
     result = read_alpaca(sample_root / "alpaca")
     frame = result.frame
     assert list(frame.columns) == ["instruction", "input", "output"]
     assert (frame.dtypes == "str").all()
-    assert len(frame) == 20 and result.skipped == 0
+    assert len(frame) == 20 + COMPOSED["alpaca"] and result.skipped == 0
     assert (frame["input"] == "").sum() >= 5 and (frame["input"] != "").sum() >= 5
     assert frame.iloc[1]["input"] == "this charger is super fast and tiny, love it"
     assert len(read_alpaca(sample_root / "alpaca" / "alpaca_data_cleaned.json", limit=3)) == 3
@@ -30,7 +32,7 @@ def test_corrupted_records(copy_sample):
         read_alpaca(folder)
     assert "alpaca_data_cleaned.json: row index 3: field 'output': missing" in str(info.value)
     result = read_alpaca(folder, on_error="skip")
-    assert len(result.frame) == 17 and result.skipped == 3
+    assert len(result.frame) == 17 + COMPOSED["alpaca"] and result.skipped == 3
     assert "row index 7: field 'input': is null" in result.errors[1]
     assert "row index 9" in result.errors[2]
 

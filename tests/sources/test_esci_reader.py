@@ -7,7 +7,9 @@ import pytest
 from shoplm.sources import SourceError, read_esci
 from shoplm.sources.esci import COLUMNS, EXAMPLES_FILE, PRODUCTS_FILE
 
-BOTH = ["train", "test"]  # the sample has 52 train and 18 test judgements
+from .conftest import COMPOSED
+
+BOTH = ["train", "test"]  # the sample has 52 train and 18 test judgements written by hand, and the composed ones
 
 
 def test_reads_sample_with_documented_columns(sample_root):
@@ -15,8 +17,8 @@ def test_reads_sample_with_documented_columns(sample_root):
     frame = result.frame
     assert result.skipped == 0 and result.errors == []
     assert list(frame.columns) == list(COLUMNS)
-    assert len(frame) == 70
-    assert frame["query_id"].nunique() == 12
+    assert len(frame) == 70 + COMPOSED["esci_judgements"]
+    assert frame["query_id"].nunique() == 12 + COMPOSED["esci_queries"]
     assert frame.groupby("query_id").size().between(5, 8).all()
     assert set(frame["esci_label"]) == {"E", "S", "C", "I"}
     assert set(frame["product_locale"]) == {"us", "es", "jp"}
@@ -45,7 +47,7 @@ def test_training_data_defaults_to_the_train_split(sample_root):
     """The test split is where evaluation-like questions come from: reading it must be asked for."""
     path = sample_root / "esci"
     default = read_esci(path).frame
-    assert set(default["split"]) == {"train"} and len(default) == 52
+    assert set(default["split"]) == {"train"} and len(default) == 52 + COMPOSED["esci_judgements"]
     assert set(read_esci(path, split=BOTH).frame["split"]) == {"train", "test"}
     with pytest.raises(ValueError, match=r"\['train', 'test'\]"):
         read_esci(path, split=None)
@@ -55,10 +57,11 @@ def test_filters_and_limit(sample_root):
     path = sample_root / "esci"
     assert set(read_esci(path, locales="us").frame["product_locale"]) == {"us"}
     small = read_esci(path, version="small", split=BOTH).frame
-    assert (small["small_version"] == 1).all() and len(small) < 70
+    assert (small["small_version"] == 1).all() and len(small) < 70 + COMPOSED["esci_judgements"]
     assert set(read_esci(path, split="test").frame["split"]) == {"test"}
     assert len(read_esci(path, limit=5).frame) == 5
-    assert len(read_esci(path / EXAMPLES_FILE, locales=["es", "jp"], split=BOTH).frame) == 10
+    local = read_esci(path / EXAMPLES_FILE, locales=["es", "jp"], split=BOTH).frame
+    assert len(local) == 10 + COMPOSED["esci_local_judgements"]
     with pytest.raises(ValueError, match="known"):
         read_esci(path, locales="en")
 
@@ -85,7 +88,7 @@ def test_bad_label_raises_naming_file_row_and_field(copy_sample):
     assert "'X'" in message
 
     result = read_esci(folder, on_error="skip", split=BOTH)
-    assert len(result.frame) == 69 and result.skipped == 1
+    assert len(result.frame) == 69 + COMPOSED["esci_judgements"] and result.skipped == 1
     assert "row index 3" in result.errors[0]
     assert 3 not in set(result.frame["example_id"])
 
@@ -104,7 +107,7 @@ def test_duplicate_product_row_is_reported(copy_sample):
     with pytest.raises(SourceError, match="duplicate"):
         read_esci(folder, split=BOTH)
     result = read_esci(folder, on_error="skip", split=BOTH)
-    assert result.skipped == 1 and len(result.frame) == 70
+    assert result.skipped == 1 and len(result.frame) == 70 + COMPOSED["esci_judgements"]
 
 
 def test_missing_files(tmp_path):

@@ -9,12 +9,14 @@ import pytest
 from shoplm.sources import SourceError, read_reviews2023, read_reviews2023_meta
 from shoplm.sources.reviews2023 import META_DTYPES, REVIEW_DTYPES, category_of
 
+from .conftest import COMPOSED
+
 
 def test_reads_review_sample(sample_root):
     result = read_reviews2023(sample_root / "reviews2023")
     frame = result.frame
     assert list(frame.columns) == list(REVIEW_DTYPES)
-    assert len(frame) == 40 and result.skipped == 0
+    assert len(frame) == 40 + COMPOSED["reviews"] and result.skipped == 0
     assert sorted(frame["category"].unique()) == ["Electronics", "Home_and_Kitchen"]
     assert set(frame["rating"]) == {1.0, 2.0, 3.0, 4.0, 5.0}
     assert str(frame["helpful_vote"].dtype) == "int64" and frame["helpful_vote"].max() > 10
@@ -30,12 +32,12 @@ def test_reads_meta_sample_and_joins(sample_root):
     meta = read_reviews2023_meta(sample_root / "reviews2023").frame
     reviews = read_reviews2023(sample_root / "reviews2023").frame
     assert list(meta.columns) == list(META_DTYPES)
-    assert len(meta) == 10 and meta["parent_asin"].is_unique
+    assert len(meta) == 10 + COMPOSED["items"] and meta["parent_asin"].is_unique
     assert set(reviews["parent_asin"]) == set(meta["parent_asin"])
     assert all(isinstance(f, list) and f for f in meta["features"])
     assert all(isinstance(d, dict) for d in meta["details"])
     bought = meta["bought_together"].dropna()
-    assert len(bought) == 4 and all(set(b) <= set(meta["parent_asin"]) for b in bought)
+    assert len(bought) == 4 + COMPOSED["bought_together"] and all(set(b) <= set(meta["parent_asin"]) for b in bought)
     power_bank = meta[meta["title"].str.contains("Power Bank")].iloc[0]
     assert math.isnan(power_bank["price"]) and power_bank["bought_together"] is None
     assert meta.iloc[0]["categories"][0] == "Electronics"
@@ -44,10 +46,12 @@ def test_reads_meta_sample_and_joins(sample_root):
 def test_single_file_category_filter_and_limit(sample_root):
     folder = sample_root / "reviews2023"
     one = read_reviews2023(folder / "Home_and_Kitchen.jsonl").frame
-    assert len(one) == 20 and set(one["category"]) == {"Home_and_Kitchen"}
-    assert len(read_reviews2023(folder, categories="Electronics").frame) == 20
+    per_category = COMPOSED["reviews_per_category"]
+    assert len(one) == 20 + per_category["Home_and_Kitchen"] and set(one["category"]) == {"Home_and_Kitchen"}
+    assert len(read_reviews2023(folder, categories="Electronics").frame) == 20 + per_category["Electronics"]
     assert len(read_reviews2023(folder, limit=25).frame) == 25
-    assert len(read_reviews2023_meta(folder, categories=["Electronics"]).frame) == 5
+    electronics = read_reviews2023_meta(folder, categories=["Electronics"]).frame
+    assert len(electronics) == 5 + COMPOSED["items_per_category"]["Electronics"]
     with pytest.raises(ValueError, match="Home_and_Kitchen"):
         read_reviews2023(folder, categories="Books")
     with pytest.raises(SourceError, match="metadata file"):
@@ -77,7 +81,7 @@ def test_corrupted_reviews(copy_sample):
     assert "Electronics.jsonl: line 3" in str(info.value) and "not valid JSON" in str(info.value)
 
     result = read_reviews2023(folder, on_error="skip")
-    assert len(result.frame) == 38 and result.skipped == 2
+    assert len(result.frame) == 38 + COMPOSED["reviews"] and result.skipped == 2
     assert "line 3" in result.errors[0]
     assert "line 5" in result.errors[1] and "'rating'" in result.errors[1]
     assert "outside 1-5" in result.errors[1]
@@ -95,5 +99,5 @@ def test_missing_field_and_wrong_type_in_meta(copy_sample):
     with pytest.raises(SourceError, match=r"meta_Home_and_Kitchen\.jsonl: line 1: field 'parent_asin'"):
         read_reviews2023_meta(folder)
     result = read_reviews2023_meta(folder, on_error="skip")
-    assert len(result.frame) == 8 and result.skipped == 2
+    assert len(result.frame) == 8 + COMPOSED["items"] and result.skipped == 2
     assert "field 'features'" in result.errors[1]

@@ -13,11 +13,13 @@ from shoplm.sources import (
     sample_path,
 )
 
+from .conftest import COMPOSED
+
 
 def test_lookup_and_default_sample():
     assert get_reader("esci") is read_esci
     assert SOURCES.describe()["esci"] == "Read ESCI query-product judgements joined with product text."
-    assert len(read_source("mmlu")) == 27
+    assert len(read_source("mmlu")) == 27 + COMPOSED["mmlu_test"]
     assert len(read_source("alpaca", limit=2)) == 2
     assert sample_path("mmlu").parts[-2:] == ("mmlu", "data")
 
