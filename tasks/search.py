@@ -33,11 +33,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 from shoplm import tracking
 from shoplm.merging import MergeWorkspace
-from shoplm.merging.scoring import QuestionScorer
+from shoplm.merging.scoring import CandidateScore, QuestionScorer
 from shoplm.merging.search import (
     CandidateResult,
     ScoreCache,
@@ -46,6 +48,7 @@ from shoplm.merging.search import (
     evidence_line,
     plot_alpha_curves,
     run_search,
+    run_search_batched,
     select,
     split_questions,
 )
@@ -64,6 +67,7 @@ EVAL_DIR = Path("data/eval")
 MERGED_DIR = Path("models/merged")
 REPORTS_DIR = Path("reports/search")
 MERGED_LABEL = "merged"  # the chosen spec's column in test_side_by_side.json
+TEST_SAMPLES = "test_samples.json"  # model → per-question scores on the test questions
 
 
 def side_by_side_row(report: dict) -> dict:
@@ -88,6 +92,44 @@ def side_by_side_specs(grid: MergeGrid) -> dict[str, MergeSpec]:
     specs = {"zero-shot": MergeSpec(adapters={first: 1.0}, alpha=0.0)}
     specs.update({name: MergeSpec(adapters={name: 1.0}, alpha=1.0) for name in grid.adapters})
     return specs
+
+
+class EngineScorer:
+    """``search.backend: vllm``: every weighted spec the stage will score (the grid, the references, so
+    the chosen one too) written once as a LoRA adapter, and one vLLM engine on the base that answers any
+    of them per request; ``score`` sends a whole list of (spec, question) requests in one engine call.
+    ties / dare_* specs have no LoRA form: they are merged into the workspace and scored through
+    transformers, one after the other (``merged_specs`` names them for the report)."""
+
+    def __init__(self, section: SearchSection, evaluate: EvaluateSection, base: Path, adapters: dict[str, Path],
+                 workspace: MergeWorkspace, tokenizer: object, specs: list[MergeSpec], scratch: Path) -> None:
+        from shoplm.merging.vllm_scoring import candidate_folders, open_candidate_engine
+
+        self.section, self.evaluate, self.workspace, self.tokenizer = section, evaluate, workspace, tokenizer
+        self.folders, unsupported = candidate_folders(adapters, specs, scratch)
+        self.merged_specs = sorted({spec.label() for spec in unsupported})
+        self.engine = open_candidate_engine(base, self.folders.values(), settings=evaluate.generation,
+                                            dtype=section.dtype, vllm=evaluate.vllm, constraints=evaluate.constraints)
+
+    def score(self, specs: list[MergeSpec], questions: list) -> list[CandidateScore]:
+        from shoplm.merging.vllm_scoring import score_candidates
+
+        lora = {spec.fingerprint(): self.folders[spec.fingerprint()] for spec in specs
+                if spec.fingerprint() in self.folders}
+        scored = score_candidates(self.engine, lora, questions, self.evaluate.generation, self.section.objective)
+        merged = QuestionScorer(questions, self.tokenizer, self.evaluate.generation, self.section.objective,
+                                self.evaluate.constraints)
+        out = []
+        for spec in specs:
+            if spec.fingerprint() in scored:
+                out.append(scored[spec.fingerprint()])
+            else:
+                self.workspace.apply(spec)
+                out.append(merged(self.workspace.model))
+        return out
+
+    def close(self) -> None:
+        self.engine.close()
 
 
 def validation_and_test(section: SearchSection) -> tuple[list, list]:
@@ -125,18 +167,33 @@ def main(argv: list[str] | None = None) -> int:
     params = {"grid": args.grid, "candidates": len(candidates), "n_validation": len(validation),
               "n_test": len(test), **section.model_dump(mode="json", exclude={"grids"}),
               "spec": grid.model_dump(mode="json")}
-    with tracking.stage_run(f"search@{args.grid}", params, tags={"search": args.grid}):
+    with tracking.stage_run(f"search@{args.grid}", params, tags={"search": args.grid}), ExitStack() as stack:
         import mlflow
         from transformers import AutoTokenizer
 
         workspace = MergeWorkspace(base, adapters, dtype=section.dtype)
         tokenizer = AutoTokenizer.from_pretrained(base)
         settings = evaluate.generation
+        reference_specs = side_by_side_specs(grid)
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="search-lora-forms-"))
+        engine = (None if section.backend == "transformers" else
+                  EngineScorer(section, evaluate, base, adapters, workspace, tokenizer,
+                               [*candidates, *reference_specs.values()], Path(scratch)))
+        if engine is not None:
+            stack.callback(engine.close)
         # Candidates decode as the shipped model does (evaluate.constraints): a merge is chosen for the
         # answers it gives under the constraints, and quantize's "before" is its test score.
         scorer = QuestionScorer(validation, tokenizer, settings, section.objective, evaluate.constraints)
-        context = context_fingerprint(base, adapters, validation, settings, section.objective, evaluate.constraints)
+        context = context_fingerprint(base, adapters, validation, settings, section.objective, evaluate.constraints,
+                                      section.backend)
         run_ids: dict[str, str] = {}
+
+        def search(specs: list[MergeSpec], on_result=None) -> list[CandidateResult]:
+            if engine is None:
+                return run_search(workspace, specs, scorer, cache, context, on_result=on_result,
+                                  progress=not args.no_progress and on_result is not None)
+            return run_search_batched(specs, lambda missing: engine.score(list(missing), validation), cache,
+                                      context, on_result=on_result)
 
         def log_candidate(result: CandidateResult) -> None:
             with mlflow.start_run(run_name=result.spec.label(), nested=True,
@@ -149,32 +206,36 @@ def main(argv: list[str] | None = None) -> int:
                 run_ids[result.spec.fingerprint()] = child.info.run_id
 
         cache = ScoreCache(out / "cache.jsonl")
-        results = run_search(workspace, candidates, scorer, cache, context, on_result=log_candidate,
-                             progress=not args.no_progress)
+        results = search(candidates, on_result=log_candidate)
         selection = select(results, section.selection, validation, section.objective)
         chosen = selection.chosen
         mlflow.MlflowClient().set_tag(run_ids[chosen.spec.fingerprint()], "shoplm.chosen", "true")
         mlflow.set_tag("shoplm.chosen_spec", chosen.spec.label())
         mlflow.set_tag("shoplm.selection", section.selection)
         # The base and each adapter alone on the validation questions (cached when the grid has them).
-        reference_specs = side_by_side_specs(grid)
-        references = dict(zip(reference_specs, run_search(workspace, list(reference_specs.values()), scorer, cache,
-                                                         context, progress=False)))
+        references = dict(zip(reference_specs, search(list(reference_specs.values()))))
         evidence = compare_to_references(chosen, references, validation, section.objective)
         detectable = minimum_detectable_difference(validation, selection.best.samples, metric=section.objective)
 
         # The held-out questions: the chosen spec once, beside the base and each adapter alone.
-        test_scorer = QuestionScorer(test, tokenizer, settings, section.objective, evaluate.constraints)
-        side_by_side = {}
-        for label, spec in side_by_side_specs(grid).items():
-            workspace.apply(spec)
-            side_by_side[label] = test_scorer(workspace.model)
+        test_specs = {**reference_specs, MERGED_LABEL: chosen.spec}
+        if engine is not None:  # every model in one engine call
+            side_by_side = dict(zip(test_specs, engine.score(list(test_specs.values()), test)))
+        else:
+            test_scorer = QuestionScorer(test, tokenizer, settings, section.objective, evaluate.constraints)
+            side_by_side = {}
+            for label, spec in test_specs.items():
+                workspace.apply(spec)
+                side_by_side[label] = test_scorer(workspace.model)
+        tested = side_by_side[MERGED_LABEL]
         workspace.apply(chosen.spec)
-        tested = side_by_side[MERGED_LABEL] = test_scorer(workspace.model)
         workspace.save(MERGED_DIR / f"search-{args.grid}")
         side_by_side_rows = {label: side_by_side_row(s.report) for label, s in side_by_side.items()}
         write_questions(out / "test_questions.jsonl", test)
         (out / "test_side_by_side.json").write_text(json.dumps(side_by_side_rows, indent=2) + "\n", encoding="utf-8")
+        # Per-question scores of each model on the test questions: the summary's intervals read them.
+        (out / TEST_SAMPLES).write_text(json.dumps({label: list(s.samples) for label, s in side_by_side.items()})
+                                        + "\n", encoding="utf-8")
 
         evaluated = [r for r in results if not r.cached]
         summary = {"chosen": chosen.spec.model_dump(mode="json"), "label": chosen.spec.label(),

@@ -68,7 +68,8 @@ def _hash_files(paths: Sequence[Path], digest: Any, full: bool) -> None:
 
 
 def context_fingerprint(base_dir: str | os.PathLike[str], adapter_dirs: Mapping[str, str | os.PathLike[str]],
-                        questions: Sequence[Any], settings: Any, objective: str, constraints: Any = None) -> str:
+                        questions: Sequence[Any], settings: Any, objective: str, constraints: Any = None,
+                        backend: str = "transformers") -> str:
     """Hash of what, besides the spec, decides a candidate's score."""
     digest = hashlib.sha256()
     base = Path(base_dir)
@@ -83,6 +84,8 @@ def context_fingerprint(base_dir: str | os.PathLike[str], adapter_dirs: Mapping[
     digest.update(objective.encode())
     if constraints is not None and not constraints.is_off:  # off hashes as before: old cache rows stay valid
         digest.update(json.dumps(constraints.model_dump(mode="json"), sort_keys=True).encode())
+    if backend != "transformers":  # another engine's numerics may answer otherwise (bf16 kernels, batching)
+        digest.update(backend.encode())
     return digest.hexdigest()[:16]
 
 
@@ -146,6 +149,33 @@ def run_search(workspace: MergeWorkspace, candidates: Sequence[MergeSpec], evalu
             cache.put(key, spec, outcome)
             result = CandidateResult(spec, outcome.score, outcome.parse_failures, time.perf_counter() - start,
                                      False, outcome.report, outcome.samples)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def run_search_batched(candidates: Sequence[MergeSpec],
+                       score_many: Callable[[Sequence[MergeSpec]], Sequence[CandidateScore]], cache: ScoreCache,
+                       context: str, on_result: Callable[[CandidateResult], None] | None = None
+                       ) -> list[CandidateResult]:
+    """``run_search`` for a scorer that answers many candidates at once (one vLLM engine call, each
+    candidate a LoRA adapter per request): the specs the cache lacks are scored in one ``score_many`` call,
+    in order, each result cached; ``seconds`` is then each one's share of that call."""
+    keys = [cache_key(spec, context) for spec in candidates]
+    missing: dict[str, MergeSpec] = {}
+    for key, spec in zip(keys, candidates):
+        if cache.get_scored(key) is None:
+            missing.setdefault(key, spec)  # specs that share a key (every α = 0) are scored once
+    if missing:
+        for (key, spec), outcome in zip(missing.items(), score_many(list(missing.values())), strict=True):
+            cache.put(key, spec, outcome)
+    results = []
+    for key, spec in zip(keys, candidates):
+        row = cache.get_scored(key)
+        fresh = key in missing
+        result = CandidateResult(spec, row["score"], row["parse_failures"], row["seconds"] if fresh else 0.0,
+                                 not fresh, row["report"], row["samples"])
         results.append(result)
         if on_result is not None:
             on_result(result)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from shoplm.merging.lora_form import lora_form, lora_form_rank, supports_lora_form
-from shoplm.merging.scoring import OBJECTIVES, CandidateScore
+from shoplm.merging.scoring import OBJECTIVES, CandidateScore, compact_samples
 from shoplm.params.generation import GenerationSettings
 from shoplm.params.merging import MergeSpec
 
@@ -172,7 +172,8 @@ def score_candidates(
     results = generate_candidates(backend, candidates, questions, settings)
     scores = {}
     for name, result in results.items():
-        report = score(questions, result.predictions).to_dict()
+        scored = score(questions, result.predictions)
+        report = scored.to_dict()
         scores[name] = CandidateScore(float(report[objective]), int(report["parse_failures"]), result.runtime_s,
-                                      report)
+                                      report, compact_samples(scored.samples))
     return scores

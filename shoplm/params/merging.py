@@ -134,4 +134,8 @@ class SearchSection(StrictModel):
         "one_se", description="one_se: the smallest change from the base whose validation score is within one "
         "standard error (task-stratified bootstrap) of the best; best: the highest score (ties: smaller change).")
     dtype: DTypes = "float32"
+    backend: Literal["transformers", "vllm"] = Field(
+        "transformers", description="transformers: each candidate merged into the loaded weights and scored in "
+        "turn; vllm: every weighted candidate as one LoRA adapter per request, all scored in one engine call "
+        "(ties and dare_* have no LoRA form and are scored as merges). Both decode under evaluate.constraints.")
     grids: dict[str, MergeGrid] = Field(default_factory=dict, description="Grid name → grid.")
