@@ -14,6 +14,7 @@ from shoplm.shopbench.records import TRACK_SHORT_NAMES, load_questions
 # arena pipeline, `make arena`) write: their metrics.json are not score reports.
 STAGE_REPORT_DIRS = ("search", "quantize", "package", "prompt_ablation", "sweep", "register_model", "arena")
 SEARCH_SIDE_BY_SIDE = "test_side_by_side.json"  # tasks/search.py
+SEARCH_TEST_SAMPLES = "test_samples.json"  # tasks/search.py: model → per-question scores on the test questions
 QUANTIZE_METRICS = "metrics.json"  # tasks/quantize.py, under reports/quantize/search-<grid>/
 SCORE_TOLERANCE = 1e-9
 EVAL_DIR = Path("data/eval")  # tasks/eval_sets.py
@@ -74,6 +75,17 @@ def search_grids(root: Path) -> list[str]:
     return sorted(p.parent.name for p in (root / "reports/search").glob(f"*/{SEARCH_SIDE_BY_SIDE}"))
 
 
+def search_evidence(root: Path, grid: str) -> Comparison | None:
+    """The held-out test questions of search@<grid>: each model's interval and its paired change to
+    zero-shot (the per-question scores the search kept, test_samples.json); None before it kept them."""
+    folder = root / "reports/search" / grid
+    samples, questions = folder / SEARCH_TEST_SAMPLES, folder / "test_questions.jsonl"
+    if not samples.is_file() or not questions.is_file():
+        return None
+    scored = json.loads(samples.read_text(encoding="utf-8"))
+    return compare(load_questions(questions), scored, reference=ZERO_SHOT) if ZERO_SHOT in scored else None
+
+
 def search_table(root: Path, grid: str) -> str:
     columns, _ = search_comparison(root, grid)
     rows = [(name, name) for name in TRACK_SHORT_NAMES.values()]
@@ -128,6 +140,8 @@ def comparison_metrics(root: Path) -> dict[str, float]:
         for model, column in search_comparison(root, grid)[0].items():
             out.update({tracking.metric_name("compare", f"search-{grid}", model, k): float(v)
                         for k, v in column.items() if v is not None and k != "n"})
+        if (evidence := search_evidence(root, grid)) is not None:
+            out.update({tracking.metric_name(k): v for k, v in evidence.metrics(f"compare/search-{grid}").items()})
     return out
 
 
@@ -166,6 +180,11 @@ def print_summary(root: Path, outcomes: dict[str, str]) -> None:
         print(f"\n=== held-out test questions of search@{grid}: models side by side ===\n{search_table(root, grid)}")
         for warning in search_comparison(root, grid)[1]:
             print(f"warning: {warning}")
+        if (evidence := search_evidence(root, grid)) is not None:
+            print(f"\n=== held-out test questions of search@{grid}: how sure (Track 5, 95% intervals, changes "
+                  f"paired on the same questions) ===\n{evidence.table()}")
+            for row in evidence.rows[1:]:
+                print(f"  {evidence.verdict(row.name)}")
     uri = tracking.tracking_uri(root)
     print("\nMLflow runs:   ", uri)
     if uri.startswith("sqlite"):

@@ -96,3 +96,27 @@ def test_each_set_prints_every_model_with_its_interval_and_its_paired_change(tmp
     assert metrics["compare/sample/final/change_vs_zero-shot_low"] > 0
     v7 = "compare/sample/v7/change_vs_zero-shot"
     assert metrics[f"{v7}_low"] <= 0 < metrics[f"{v7}_high"]
+
+
+def test_the_search_s_held_out_table_carries_intervals_from_its_per_question_scores(tmp_path, capsys):
+    import shutil
+
+    from shoplm.shopbench.records import load_questions
+    from tests.shopbench.test_comparison import SAMPLE, _samples
+
+    _write(tmp_path)
+    folder = tmp_path / "reports/search/ensemble"
+    shutil.copy(SAMPLE, folder / "test_questions.jsonl")
+    n = len(load_questions(SAMPLE))
+    questions = load_questions(SAMPLE)
+    right = {"zero-shot": set(range(0, n, 5)), "v7": set(range(0, n, 5)), "merged": set(range(n))}
+    (folder / "test_samples.json").write_text(json.dumps({m: _samples(questions, r) for m, r in right.items()}))
+
+    print_summary(tmp_path, {"search@ensemble": "ran"})
+    out = capsys.readouterr().out
+    table = out.split("search@ensemble: how sure")[1].split("===\n", 1)[1].splitlines()
+    assert [line.split()[0] for line in table[1:4]] == ["zero-shot", "v7", "merged"]
+    assert table[3].endswith("*") and not table[2].endswith("*")
+    assert "  merged is better than zero-shot: " in out and "  v7 is not told apart from zero-shot: " in out
+    metrics = comparison_metrics(tmp_path)
+    assert metrics["compare/search-ensemble/merged/change_vs_zero-shot_low"] > 0
