@@ -29,7 +29,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 # Prefect 3.7 keeps its block-registration memo in ~/.prefect whatever PREFECT_HOME says (flows/quiet.py).
 export PREFECT_SERVER_MEMO_STORE_PATH ?= $(PREFECT_HOME)/memo_store.toml
 
-.PHONY: install run study synth arena repro score test bench ui clean
+.PHONY: install run study synth arena repro score test test-fast bench ui clean
 
 install: $(STAMP)
 
@@ -81,6 +81,12 @@ score: $(STAMP)
 
 test: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -q
+
+# The inner loop: unit and fast integration tests, no engine, no server, no DAG, no model conversion
+# (those are marked slow, vllm, cluster or distributed, or live in tests/pipeline). make test keeps all.
+FAST := -m "not slow and not cluster and not distributed and not vllm and not gpu" --ignore=tests/pipeline
+test-fast: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q $(FAST)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_scoring.py

@@ -28,6 +28,7 @@ if "torch" in sys.modules:  # imported before this file (a plugin): apply the th
     sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+pytest_plugins = ["tests.plugins.durations"]  # the time-by-category table at the end of every run
 #: Pre-training steps of the session's tiny model: enough for the answer format (see
 #: tests/modeling/test_tiny_model.py), about half the default, so the fixture stays near 15 s.
 FIXTURE_PRETRAIN_STEPS = 100
