@@ -18,6 +18,7 @@ from shoplm.params.base import BaseSection
 from shoplm.params.build import BuildSettings
 from shoplm.params.evaluate import EvaluateSection
 from shoplm.params.ingest import IngestSettings
+from shoplm.params.learning_curve import LearningCurveSection
 from shoplm.params.loader import PARAMS_FILE, StrictModel, read_yaml, validate, validate_eval_sets
 from shoplm.params.loader import load_section as load_typed_section
 from shoplm.params.merging import MergeSection, SearchSection
@@ -58,6 +59,7 @@ class Params(StrictModel):
     # Studies (`make study`, not `make run`): optional so params files written before them still load.
     prompt_ablation: PromptAblationSection = Field(default_factory=PromptAblationSection)
     sweep: SweepSection = Field(default_factory=SweepSection)
+    learning_curve: LearningCurveSection = Field(default_factory=LearningCurveSection)  # `make curve`
     synth: SynthSection
 
     @field_validator("eval_sets")
@@ -94,6 +96,10 @@ class Params(StrictModel):
         for section in ("prompt_ablation", "sweep"):  # the studies evaluate on a declared set
             if (name := getattr(self, section).eval_set) not in self.eval_sets:
                 problems.append(((section, "eval_set"), str(UnknownNameError("eval_sets entry", name, self.eval_sets))))
+        for index, name in enumerate(self.learning_curve.sets or []):
+            if name not in self.eval_sets:
+                problems.append((("learning_curve", "sets", index), str(UnknownNameError("eval_sets entry", name,
+                                                                                          self.eval_sets))))
         if (adapter := self.prompt_ablation.adapter) is not None and adapter not in trained:
             problems.append((("prompt_ablation", "adapter"), str(UnknownNameError("trained adapter", adapter, trained))))
         if problems:
