@@ -29,7 +29,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 # Prefect 3.7 keeps its block-registration memo in ~/.prefect whatever PREFECT_HOME says (flows/quiet.py).
 export PREFECT_SERVER_MEMO_STORE_PATH ?= $(PREFECT_HOME)/memo_store.toml
 
-.PHONY: install run study synth arena repro score test test-fast bench ui clean
+.PHONY: install run study curve synth arena repro score test test-fast bench ui clean
 
 install: $(STAMP)
 
@@ -53,13 +53,18 @@ $(STAMP): pyproject.toml constraints.txt requirements/vllm.txt
 # The studies (the prompt-strategy ablation, the zero-shot model sweep, the submission package and its
 # check) and LLM synthesis through a local vLLM server are DVC stages like the rest, but each command
 # stays within 15 minutes on 2 cores: `make run` leaves them out, `make study` and `make synth` run them
-# after it.
+# after it. The learning curve (an adapter trained again to more steps, each step scored with intervals)
+# takes longer still: `make curve`, after `make run`.
 STUDY_STAGES := prompt_ablation sweep package
+CURVE_STAGES := learning_curve
 run: $(STAMP)
-	OMP_NUM_THREADS=$(RUN_THREADS) $(PY) -m flows.pipeline --skip $(STUDY_STAGES) synth
+	OMP_NUM_THREADS=$(RUN_THREADS) $(PY) -m flows.pipeline --skip $(STUDY_STAGES) $(CURVE_STAGES) synth
 
 study: $(STAMP)
 	OMP_NUM_THREADS=$(RUN_THREADS) $(PY) -m flows.pipeline --stages $(STUDY_STAGES)
+
+curve: $(STAMP)
+	OMP_NUM_THREADS=$(RUN_THREADS) $(PY) -m flows.pipeline --stages $(CURVE_STAGES)
 
 synth: $(STAMP)
 	OMP_NUM_THREADS=$(RUN_THREADS) $(PY) -m flows.pipeline --stages synth

@@ -82,6 +82,7 @@ def run_zero_shot(
     *,
     prompts: PromptPlan | None = None,
     budget: TimeBudget | None = None,
+    adapter: str | None = None,
 ) -> EvaluationResult:
     """Classify, prompt and generate for every question; no scoring (see module docstring).
 
@@ -91,13 +92,14 @@ def run_zero_shot(
     ``batch_size=settings.batch_size``. ``prompts`` defaults to ``settings.prompts``; each completion is
     first cut to the prompt strategy's final answer (chain-of-thought: the text after "Answer:"). With a
     ``budget`` the backend is called chunk by chunk and questions the time limit leaves no room for get
-    an empty answer (``result.budget_cut``).
+    an empty answer (``result.budget_cut``). ``adapter`` (a LoRA adapter folder) goes on every request
+    (``GenerationRequest.adapter``): one vLLM engine then answers for several adapters, one call each.
     """
     settings = settings or GenerationSettings()
     questions = list(questions)
     prompts = prompts or PromptPlan.from_settings(settings.prompts, evaluated=questions)
     start = time.perf_counter()
-    requests = build_requests(questions, settings, classify=True, prompts=prompts)
+    requests = build_requests(questions, settings, classify=True, adapter=adapter, prompts=prompts)
     cut: list[int] = []
     budget_metrics: dict[str, float] = {}
     if budget is None:

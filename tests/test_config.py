@@ -111,13 +111,13 @@ def test_replace_tag_replaces_a_mapping_and_plain_mappings_merge(profiles_dir):
 
 
 def test_an_added_last_entry_keeps_the_next_sections_title_below_it(profiles_dir):
-    # defaults.yaml ends sweep.models with a flow mapping and an end-of-line comment, then synth's title.
+    # defaults.yaml ends sweep.models with a flow mapping and an end-of-line comment, then learning_curve's title.
     (profiles_dir / "more.yaml").write_text("sweep:\n  models:\n    extra: {model: tiny}\n")
     lines = resolve("more", profiles_dir=profiles_dir).render("").splitlines()
     extra = lines.index("    extra: {model: tiny}")
     assert "# another init" in lines[extra - 1]
-    synth_title = next(line for line in lines if line.startswith("# Stage synth:"))
-    assert lines.count(synth_title) == 1 and lines.index(synth_title) == extra + 1
+    next_title = next(line for line in lines if line.startswith("# Stage learning_curve@"))
+    assert lines.count(next_title) == 1 and lines.index(next_title) == extra + 1
 
 
 def test_show_prints_each_resolved_value_with_its_file_and_line(profiles_dir):

@@ -18,6 +18,7 @@ from shoplm.params.base import BaseSection
 from shoplm.params.build import BuildSettings
 from shoplm.params.evaluate import EvaluateSection
 from shoplm.params.ingest import IngestSettings
+from shoplm.params.learning_curve import LearningCurveSection
 from shoplm.params.loader import (
     PARAMS_FILE,
     HeldoutSet,
@@ -68,6 +69,7 @@ class Params(StrictModel):
     # Studies (`make study`, not `make run`): optional so params files written before them still load.
     prompt_ablation: PromptAblationSection = Field(default_factory=PromptAblationSection)
     sweep: SweepSection = Field(default_factory=SweepSection)
+    learning_curve: LearningCurveSection = Field(default_factory=LearningCurveSection)  # `make curve`
     synth: SynthSection
 
     @field_validator("eval_sets")
@@ -156,6 +158,10 @@ class Params(StrictModel):
         for field_name in ("validation_set", "test_set"):  # the search reads data/eval/<set>.jsonl
             if (name := getattr(self.search, field_name)) is not None and name not in sets:
                 problems.append((("search", field_name), str(UnknownNameError("eval_sets entry", name, sets))))
+        for index, name in enumerate(self.learning_curve.sets or []):  # held-out sets too
+            if name not in sets:
+                problems.append((("learning_curve", "sets", index), str(UnknownNameError("eval_sets entry", name,
+                                                                                          sets))))
         problems += self._heldout_problems()
         if (adapter := self.prompt_ablation.adapter) is not None and adapter not in trained:
             problems.append((("prompt_ablation", "adapter"), str(UnknownNameError("trained adapter", adapter, trained))))

@@ -136,9 +136,9 @@ def test_changed_evaluate_param_reruns_only_the_stages_that_evaluate(pipeline_ru
     # Stages downstream of their outputs (register_model) follow from DVC's rule, not from dvc.yaml's params.
     out = dvc(pipeline_run.root, "repro", "--dry")
     would_run = sorted(line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage"))
-    # The evaluations, and the stages that score with evaluate's settings (search, quantize, package and
-    # the two studies).
-    scoring = ("search", "quantize", "package", "prompt_ablation", "sweep")
+    # The evaluations, and the stages that score with evaluate's settings (search, quantize, package, the
+    # two studies and the learning curves).
+    scoring = ("search", "quantize", "package", "prompt_ablation", "sweep", "learning_curve")
     assert would_run == sorted(s for s in pipeline_run.outcomes if s.split("@")[0].startswith("evaluate")
                                or s.split("@")[0] in scoring)
     assert {"evaluate@sample", "evaluate_adapter@sample-v7", "evaluate_adapter@sample-v8"} <= set(would_run)
