@@ -66,7 +66,7 @@ def test_evaluate_run_metrics_equal_the_report(pipeline_run):
     [dataset] = [d.dataset for d in evaluate.inputs.dataset_inputs]
     questions = (pipeline_run.root / "data/eval/sample.jsonl").read_text().splitlines()
     assert (dataset.name, json.loads(dataset.profile)["num_rows"]) == ("sample", len(questions))
-    assert dataset.source.endswith("data/eval/sample.jsonl")
+    assert json.loads(dataset.source)["uri"] == "data/eval/sample.jsonl"
     assert {"sample/zero-shot/predictions.jsonl", "sample/zero-shot/metrics.json",
             "sample/zero-shot/tracks.png"} <= artifacts
 
