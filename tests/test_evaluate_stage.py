@@ -10,14 +10,14 @@ import pytest
 from shoplm.params.loader import ParamsError
 from shoplm.inference.backends import ConstraintsRefused
 from tasks import evaluate
-from tests.params_edits import model_free, with_backend
+from tests.params_edits import model_free
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_unknown_backend_fails_naming_the_key(tmp_path, monkeypatch):
     params = tmp_path / "params.yaml"
-    params.write_text(with_backend((REPO / "params.yaml").read_text(), "vlm"))
+    params.write_text((REPO / "params.yaml").read_text().replace("  backend: transformers", "  backend: vlm", 1))
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ParamsError, match=r"params.yaml:\d+: evaluate.backend: unknown inference backend 'vlm'. Did you mean 'vllm'\? "
                        r"Known: .*transformers"):
