@@ -53,16 +53,9 @@ def search_comparison(root: Path, grid: str) -> tuple[dict[str, dict], list[str]
         return columns, warnings
     metrics = json.loads(quantize.read_text())
     before, merged = metrics.get("before/track5"), columns["merged"]
-    before_n = int(metrics.get("before/n", merged["n"]))
     if before is None:
         warnings.append(f"{quantize}: no score before quantization (quantize.eval_set is null)")
-    elif before_n < merged["n"]:  # quantize.eval_limit: the first questions only
-        cost = [f"{k.split('/')[0]} {v:+.4f} [{metrics[k + '_low']:+.4f}, {metrics[k + '_high']:+.4f}]"
-                for k, v in metrics.items() if k.endswith("/track5_cost") and k + "_low" in metrics]
-        warnings.append(f"note: the 4-bit column is on the first {before_n} of these {merged['n']} questions "
-                        f"(quantize.eval_limit); on those, 4-bit cost (before - after) with its 95% CI: "
-                        f"{', '.join(cost) or 'not recorded'}")
-    elif abs(before - merged["track5"]) > SCORE_TOLERANCE or before_n != merged["n"]:
+    elif abs(before - merged["track5"]) > SCORE_TOLERANCE or metrics.get("before/n", merged["n"]) != merged["n"]:
         warnings.append(f"{quantize}: track5 before quantization {before:.4f} on {metrics.get('before/n', '?')} "
                         f"questions is not the search's merged test score {merged['track5']:.4f} on {merged['n']}: "
                         f"set quantize.eval_set: search:{grid} to score on the same questions")
@@ -186,7 +179,7 @@ def print_summary(root: Path, outcomes: dict[str, str]) -> None:
     for grid in search_grids(root):
         print(f"\n=== held-out test questions of search@{grid}: models side by side ===\n{search_table(root, grid)}")
         for warning in search_comparison(root, grid)[1]:
-            print(warning if warning.startswith("note: ") else f"warning: {warning}")
+            print(f"warning: {warning}")
         if (evidence := search_evidence(root, grid)) is not None:
             print(f"\n=== held-out test questions of search@{grid}: how sure (Track 5, 95% intervals, changes "
                   f"paired on the same questions) ===\n{evidence.table()}")

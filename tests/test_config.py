@@ -292,8 +292,8 @@ def test_quantize_may_only_score_on_a_search_that_exists(tmp_path):
 
 
 def _heldout_params(tmp_path, change) -> Path:
-    """The smol profile as plain data, edited by ``change``, written to a params file."""
-    data = resolve("smol", profiles_dir=PROFILES).data()
+    """The smol-heldout profile as plain data, edited by ``change``, written to a params file."""
+    data = resolve("smol-heldout", profiles_dir=PROFILES).data()
     change(data)
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
@@ -301,17 +301,20 @@ def _heldout_params(tmp_path, change) -> Path:
 
 
 def test_a_profile_extends_another_and_a_cycle_is_refused(tmp_path):
-    folder = tmp_path / "layered"
-    folder.mkdir()
-    for name in ("defaults.yaml", "smol.yaml"):
-        shutil.copy(PROFILES / name, folder / name)
-    (folder / "smol-quick.yaml").write_text("extends: smol\nsearch: {limit: 5}\n")
-    resolved = resolve("smol-quick", profiles_dir=folder)
-    assert [Path(p).name for p in resolved.layers] == ["defaults.yaml", "smol.yaml", "smol-quick.yaml"]
-    quick, smol = resolved.data(), resolve("smol", profiles_dir=PROFILES).data()
-    assert "extends" not in quick
-    assert quick["search"].pop("limit") == 5 and smol["search"].pop("limit") is None
-    assert quick == smol  # smol, plus its own key: nothing else
+    resolved = resolve("smol-heldout", profiles_dir=PROFILES)
+    assert [Path(p).name for p in resolved.layers] == ["defaults.yaml", "smol.yaml", "smol-heldout.yaml"]
+    smol = resolve("smol", profiles_dir=PROFILES).data()
+    heldout = resolved.data()
+    assert "extends" not in heldout
+    # smol, plus the held-out slices, the sets that name them and the search that uses them: nothing else.
+    assert heldout["build"]["mixtures"]["v7"].pop("heldout") == {"validation": 250, "test": 250}
+    assert heldout.pop("heldout_sets") == {"v7-validation": {"mixture": "v7", "slice": "validation"},
+                                           "v7-test": {"mixture": "v7", "slice": "test"}}
+    assert smol.pop("heldout_sets") == {}
+    for key, value in (("validation_set", "v7-validation"), ("test_set", "v7-test")):
+        assert heldout["search"].pop(key) == value
+        smol["search"].pop(key)
+    assert heldout == smol
     folder = tmp_path / "profiles"
     folder.mkdir()
     shutil.copy(PROFILES / "defaults.yaml", folder / "defaults.yaml")

@@ -1,5 +1,5 @@
 """Held-out slices of a built mixture (``build.mixtures.<m>.heldout``) and the evaluation sets that name them
-(``heldout_sets``): built on the sample sources with the smol profile's mixture, checked for size,
+(``heldout_sets``): built on the sample sources with the smol-heldout profile's mixture, checked for size,
 disjointness, decontamination and the ShopBench format; then the stages that write and copy them."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from shoplm.shopbench.scoring import score
 
 from .conftest import REPO_ROOT, SAMPLE_QUESTIONS
 
-PROFILE = resolve("smol", profiles_dir=REPO_ROOT / "profiles").validate()
+PROFILE = resolve("smol-heldout", profiles_dir=REPO_ROOT / "profiles").validate()
 MINIMUM = 200  # what the search needs on each side (issue 23)
 
 
@@ -213,7 +213,7 @@ def test_build_writes_the_slices_and_eval_sets_copies_a_heldout_set(project, cap
 def test_the_dag_builds_before_it_copies_and_searches_after_both(tmp_path):
     from flows.plan import stage_order
 
-    resolved = resolve("smol", profiles_dir=REPO_ROOT / "profiles")
+    resolved = resolve("smol-heldout", profiles_dir=REPO_ROOT / "profiles")
     order = stage_order(REPO_ROOT, resolved.render("test"))
     position = {stage: i for i, stage in enumerate(order)}
     for name in ("v7-validation", "v7-test"):
