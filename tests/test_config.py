@@ -306,7 +306,7 @@ def test_a_profile_extends_another_and_a_cycle_is_refused(tmp_path):
     smol = resolve("smol", profiles_dir=PROFILES).data()
     heldout = resolved.data()
     assert "extends" not in heldout
-    # smol, plus the held-out slices, the sets that name them and the search that uses them: nothing else.
+    # smol, plus the held-out slices, the sets that name them and the search and curve that use them: nothing else.
     assert heldout["build"]["mixtures"]["v7"].pop("heldout") == {"validation": 250, "test": 250}
     assert heldout.pop("heldout_sets") == {"v7-validation": {"mixture": "v7", "slice": "validation"},
                                            "v7-test": {"mixture": "v7", "slice": "test"}}
@@ -314,6 +314,8 @@ def test_a_profile_extends_another_and_a_cycle_is_refused(tmp_path):
     for key, value in (("validation_set", "v7-validation"), ("test_set", "v7-test")):
         assert heldout["search"].pop(key) == value
         smol["search"].pop(key)
+    assert heldout["learning_curve"].pop("sets") == ["v7-validation", "sample"]
+    smol["learning_curve"].pop("sets")
     assert heldout == smol
     folder = tmp_path / "profiles"
     folder.mkdir()
