@@ -30,9 +30,14 @@ quantize:
 """
 
 
+EXPERIMENT = "registry-stages"
+
+
 def _stage(root: Path, module: str, tracking_uri: str) -> str:
     proc = subprocess.run([sys.executable, "-m", module], cwd=root, capture_output=True, text=True, timeout=600,
-                          env=quiet_env(MLFLOW_TRACKING_URI=tracking_uri, OMP_NUM_THREADS="1"))
+                          env=quiet_env(MLFLOW_TRACKING_URI=tracking_uri, OMP_NUM_THREADS="1",
+                                        # the server is shared by the session's tests: our own experiment
+                                        SHOPLM_MLFLOW_EXPERIMENT=EXPERIMENT))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 
@@ -62,7 +67,7 @@ def _api(server, method: str, endpoint: str, **kwargs) -> dict:
 
 def test_stage_runs_and_artifacts_read_back_over_rest(registered, mlflow_server):
     root, _ = registered
-    experiment = _api(mlflow_server, "GET", "experiments/get-by-name", params={"experiment_name": "shoplm"})
+    experiment = _api(mlflow_server, "GET", "experiments/get-by-name", params={"experiment_name": EXPERIMENT})
     runs = _api(mlflow_server, "POST", "runs/search", json={
         "experiment_ids": [experiment["experiment"]["experiment_id"]], "max_results": 10})["runs"]
     by_stage = {next(t["value"] for t in run["data"]["tags"] if t["key"] == "shoplm.stage"): run for run in runs}

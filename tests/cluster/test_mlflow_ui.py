@@ -49,6 +49,8 @@ def _browse(url: str, screenshot: Path) -> str:
 def test_the_printed_link_opens_the_runs_table_with_the_datasets(mlflow_server: MlflowServer, monkeypatch,
                                                                     tmp_path):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    # The server is shared by the session's tests: an experiment of our own, so the table shows our runs only.
+    monkeypatch.setenv(tracking.EXPERIMENT_ENV, "mlflow-ui")
     monkeypatch.delenv(tracking.PARENT_RUN_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
     questions = load_questions(SAMPLE)

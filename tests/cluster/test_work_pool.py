@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 POOL = "shoplm"
 DEPLOYMENT = "shoplm-pipeline/retrain"
+EXPERIMENT = "work-pool"
 RUN_TIMEOUT_S = 900  # two flow runs, each a Python start, a DVC stage and MLflow calls, on a loaded machine
 
 
@@ -28,6 +29,9 @@ def workspace(tmp_path_factory, prefect_server, mlflow_server):
     root = copy_repository(tmp_path_factory.mktemp("repo"))
     env = quiet_env(PREFECT_API_URL=prefect_server.api_url, PREFECT_HOME=str(prefect_server.home),
                     MLFLOW_TRACKING_URI=mlflow_server.url, PYTHONPATH=str(root), OMP_NUM_THREADS="1",
+                    # The server is shared by the session's tests: this module's runs go to an experiment of
+                    # their own, so the counts below are this module's alone.
+                    SHOPLM_MLFLOW_EXPERIMENT=EXPERIMENT,
                     PREFECT_WORKER_QUERY_SECONDS="1", PREFECT_WORKER_WEBSERVER_HOST="127.0.0.1",
                     PREFECT_WORKER_WEBSERVER_PORT=str(free_port()))
     for args in (["work-pool", "create", POOL, "--type", "process"],
@@ -95,7 +99,7 @@ def test_two_triggered_runs_are_executed_by_the_worker_one_after_the_other(works
 
     # Both flow runs logged their pipeline run, and the stage that ran its nested run, to the server.
     experiment = requests.get(f"{mlflow_server.url}/api/2.0/mlflow/experiments/get-by-name",
-                              params={"experiment_name": "shoplm"}, timeout=30).json()["experiment"]
+                              params={"experiment_name": EXPERIMENT}, timeout=30).json()["experiment"]
     found = requests.post(f"{mlflow_server.url}/api/2.0/mlflow/runs/search", timeout=30, json={
         "experiment_ids": [experiment["experiment_id"]], "max_results": 100}).json()["runs"]
     tags = [{t["key"]: t["value"] for t in r["data"]["tags"]} for r in found]
