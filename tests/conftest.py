@@ -11,8 +11,11 @@ steadier with one OpenMP thread on small machines. Tests marked ``gpu`` are skip
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,12 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+#: The core this process's vLLM engines compute on. Under pytest-xdist (make test: two workers on two
+#: cores) each worker binds its own, so the engine of one never competes with the other's for a core;
+#: stage subprocesses and servers started by a test inherit it.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+WORKER_CORE = str(int(WORKER.removeprefix("gw") or 0) % (os.cpu_count() or 1))
+os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", WORKER_CORE)
 if "torch" in sys.modules:  # imported before this file (a plugin): apply the thread count anyway
     sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
@@ -42,12 +51,51 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+#: Session fixtures that hold a process, a port or minutes of work. Under ``--dist loadgroup`` every test
+#: that uses one runs on the same worker, so each is started once per run, not once per worker.
+XDIST_GROUPS = {
+    "pipeline_run": "pipeline",      # the whole tiny DAG under the Prefect flow (tests/pipeline)
+    "vllm_engine": "vllm-engine",    # one in-process vLLM engine (tests/inference/conftest.py)
+    "vllm_url": "vllm-server",       # one vLLM OpenAI-compatible server (tests/synthesis/conftest.py)
+    "mlflow_server": "servers",      # real MLflow and Prefect servers (tests/cluster/conftest.py)
+    "prefect_server": "servers",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        groups = sorted({XDIST_GROUPS[name] for name in getattr(item, "fixturenames", ()) if name in XDIST_GROUPS})
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(groups[0]))
     gpu_items = [item for item in items if "gpu" in item.keywords]
     if gpu_items and not _cuda_available():
         skip = pytest.mark.skip(reason="needs CUDA (marked gpu); none available")
         for item in gpu_items:
             item.add_marker(skip)
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, inputs: object,
+               build: Callable[[Path], None]) -> Path:
+    """``build(folder)`` once per run and per ``inputs``, shared by every xdist worker of the run.
+
+    The folder is ``<the run's temporary root>/<name>-<digest of inputs>``; a file lock makes the other
+    workers wait for the first one's build, and a folder left half-built by a killed worker is rebuilt.
+    """
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:  # <run>/popen-gwN: the run's root is shared by its workers
+        root = root.parent
+    out = root / f"{name}-{hashlib.sha256(repr(inputs).encode()).hexdigest()[:12]}"
+    done = out.with_name(out.name + ".done")  # beside the folder: tests compare the folder's file list
+    with FileLock(str(out) + ".lock"):
+        if not done.is_file():
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True)
+            build(out)
+            done.touch()
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -66,9 +114,8 @@ def tiny_base_dir(tmp_path_factory: pytest.TempPathFactory, tiny_base_spec) -> P
     """
     from shoplm.modeling import build_tiny_base
 
-    out = tmp_path_factory.mktemp("tiny_base")
-    build_tiny_base(tiny_base_spec, out, progress=False)
-    return out
+    return built_once(tmp_path_factory, "tiny_base", tiny_base_spec,
+                      lambda out: build_tiny_base(tiny_base_spec, out, progress=False))
 
 
 #: The packaged GGUF model that the ``smol`` profile converts.
@@ -93,6 +140,5 @@ def smol_base_dir(tmp_path_factory: pytest.TempPathFactory, smol_gguf_file: Path
     """SmolLM2-135M-Instruct converted once per session (fp32), as stage base writes it. Read-only."""
     from shoplm.modeling.gguf import convert_gguf
 
-    out = tmp_path_factory.mktemp("smol_base")
-    convert_gguf(SMOL_MODEL, out, dtype="float32")
-    return out
+    return built_once(tmp_path_factory, "smol_base", (SMOL_MODEL, str(smol_gguf_file), "float32"),
+                      lambda out: convert_gguf(SMOL_MODEL, out, dtype="float32"))

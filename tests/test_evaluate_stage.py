@@ -36,6 +36,7 @@ def _multiple_choice_set(folder: Path, name: str) -> None:
     (folder / "data/eval" / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
 
 
+@pytest.mark.slow
 def test_a_failed_evaluation_keeps_the_last_good_report_whole(tmp_path, monkeypatch):
     params = tmp_path / "params.yaml"
     params.write_text(model_free((REPO / "params.yaml").read_text(), "dummy"))
@@ -59,6 +60,7 @@ def test_a_failed_evaluation_keeps_the_last_good_report_whole(tmp_path, monkeypa
     assert sorted(p.name for p in out.parent.iterdir()) == ["zero-shot"]  # no scratch folder left behind
 
 
+@pytest.mark.slow
 def test_a_model_free_backend_refuses_constraints_naming_them(tmp_path, monkeypatch):
     params = tmp_path / "params.yaml"
     params.write_text((REPO / "params.yaml").read_text())  # constraints on, as in every profile
@@ -71,6 +73,7 @@ def test_a_model_free_backend_refuses_constraints_naming_them(tmp_path, monkeypa
     assert not (tmp_path / "reports/mc/zero-shot/predictions.jsonl").exists()
 
 
+@pytest.mark.slow
 def test_a_model_folder_is_evaluated_into_its_own_report_under_the_budget(tmp_path, monkeypatch):
     params = tmp_path / "params.yaml"
     params.write_text(model_free((REPO / "params.yaml").read_text(), "echo"))

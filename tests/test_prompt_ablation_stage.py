@@ -30,6 +30,7 @@ def workdir(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_each_strategy_is_a_nested_run_and_the_table_compares_them(workdir, capsys):
     import mlflow
 

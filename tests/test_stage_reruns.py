@@ -33,6 +33,8 @@ import pytest
 
 from tools.stage_deps import REPO_ROOT, ProjectModules, Stage, load_stages, stage_module
 
+pytestmark = pytest.mark.slow  # DVC status in a copy of the repository: outside make test-fast
+
 COMMENT = "# a one-line comment added by tests/test_stage_reruns.py\n"
 
 

@@ -34,6 +34,7 @@ def workdir(tmp_path, monkeypatch, tiny_base_dir):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_each_model_is_built_once_evaluated_and_compared(workdir, capsys):
     import mlflow
 

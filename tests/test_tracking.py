@@ -30,6 +30,7 @@ with tracking.stage_run("train@v7", {"lr": 1}):
 """
 
 
+@pytest.mark.slow
 def test_a_killed_stage_run_is_marked_killed_when_the_stage_runs_again(store):
     from mlflow.tracking import MlflowClient
 

@@ -41,6 +41,7 @@ def _garbage(tmp: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_the_flow_refuses_a_garbage_store_in_one_line_before_any_stage(tmp_path):
     """The user's replay: `python -m flows.pipeline` with a garbage store. One line, exit 2, nothing ran."""
     uri = f"sqlite:///{_garbage(tmp_path)}"

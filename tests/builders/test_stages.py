@@ -112,6 +112,7 @@ def test_rebuild_with_identical_inputs_rewrites_identical_outputs(project: Path)
     assert set(changed) <= {"metrics.json"}, changed
 
 
+@pytest.mark.slow
 def test_build_without_eval_sets_warns(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from shoplm.builders.frames import save_frames
     from shoplm.sources import read_source

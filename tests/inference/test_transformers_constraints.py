@@ -22,6 +22,8 @@ from shoplm.params.serving import ConstraintSettings
 from shoplm.shopbench.parsers import is_parse_failure, parse
 from tests.inference.constraint_questions import question_sets
 
+pytestmark = pytest.mark.slow  # a tiny model generating under constraints: outside make test-fast
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("xgrammar", reason="the transformers backend matches answer shapes with xgrammar")
 

@@ -66,6 +66,7 @@ def test_params_refuse_a_quantized_model_sharding_smol_cannot_take(tmp_path) -> 
         load_params(params)
 
 
+@pytest.mark.slow
 def test_stage_base_refuses_a_local_model_that_does_not_fit(tmp_path, monkeypatch, capsys) -> None:
     """A folder's dimensions are known only once stage base reads its config: the check runs there."""
     model = tmp_path / "smol-like"

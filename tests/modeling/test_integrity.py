@@ -63,6 +63,7 @@ def test_the_producing_stage_is_read_from_dvc_lock_and_none_outside_any_stage(tm
         check_weights(stray.parent)
 
 
+@pytest.mark.slow
 def test_evaluating_a_truncated_adapter_exits_2_with_one_line(tmp_path, tiny_base_dir):
     """The replay of the user's report: the evaluate stage on a cut adapter, one line, exit code 2."""
     from shoplm.modeling.integrity import LOCK_FILE

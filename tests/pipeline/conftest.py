@@ -33,6 +33,8 @@ synth:                     # no request, so no server: the stage reports on its 
 sweep:                     # the second tiny model pre-trained 10 steps, not 80: 2 minutes less per session
   models:
     tiny-seed1: {tiny: {pretrain_steps: 10}}
+learning_curve:            # the base and one kept step (of the 3 trained), not 4 points of 60 steps: each
+  steps: [0, 2]            # point is an engine call, each step a training step (3.5 minutes less a session)
 """
 
 

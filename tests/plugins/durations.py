@@ -12,12 +12,21 @@ them. The categories, first match wins:
 - ``unit``: the rest.
 
 A session fixture's first setup is charged to the test that first needs it, as pytest reports it; the
-``slowest setups`` lines name those tests, which is where the fixtures' cost shows.
+``slowest setups`` lines name those tests, which is where the fixtures' cost shows. Under pytest-xdist
+the workers tag each report with its category (the controller collects nothing), and the table adds the
+run's wall-clock time beside the summed test time, with the seconds each worker was busy.
+
+Every run also writes each test's phases to ``.test-durations.json`` at the repository root (git ignores
+it): ``make test-times`` (tools/test_times.py) lists the slowest tests and setups of each category from it.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import time
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +35,10 @@ _seconds: dict[str, float] = defaultdict(float)
 _counts: dict[str, int] = defaultdict(int)
 _category: dict[str, str] = {}
 _setups: list[tuple[float, str]] = []
+_workers: dict[str, float] = defaultdict(float)
+_started: list[float] = []
+_tests: dict[str, dict] = {}  # node id → {"category", "setup", "call", "teardown", "outcome"}
+RECORD = ".test-durations.json"
 
 
 def category(item: pytest.Item) -> str:
@@ -40,23 +53,37 @@ def category(item: pytest.Item) -> str:
     return "slow" if item.get_closest_marker("slow") is not None else "unit"
 
 
+def pytest_sessionstart() -> None:
+    _started.append(time.perf_counter())
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         _category[item.nodeid] = category(item)
+        item.user_properties.append(("category", _category[item.nodeid]))  # travels to xdist's controller
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    kind = _category.get(report.nodeid, "unit")
+    kind = dict(report.user_properties).get("category") or _category.get(report.nodeid, "unit")
     _seconds[kind] += report.duration
+    _workers[getattr(report, "node", None) and report.node.gateway.id or "main"] += report.duration
     if report.when == "call" or (report.when == "setup" and report.skipped):
         _counts[kind] += 1
     if report.when == "setup":
         _setups.append((report.duration, report.nodeid))
+    test = _tests.setdefault(re.sub(r"@[\w-]+$", "", report.nodeid), {"category": kind})  # xdist adds @<group>
+    test[report.when] = round(report.duration, 3)
+    if report.when == "call" or report.outcome != "passed":
+        test["outcome"] = report.outcome
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
     if not _seconds:
         return
+    if not hasattr(terminalreporter.config, "workerinput"):  # the controller (or a run without xdist)
+        record = Path(terminalreporter.config.rootpath) / RECORD
+        record.write_text(json.dumps({"wall_s": round(time.perf_counter() - _started[0], 1), "tests": _tests},
+                                     indent=1) + "\n")
     total = sum(_seconds.values())
     write = terminalreporter.write_line
     terminalreporter.section("time by category (setup + call + teardown)")
@@ -64,6 +91,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for kind, seconds in sorted(_seconds.items(), key=lambda item: -item[1]):
         write(f"{kind:<12}{_counts[kind]:>7}{seconds:>10.1f}{seconds / total:>8.0%}")
     write(f"{'all':<12}{sum(_counts.values()):>7}{total:>10.1f}")
+    wall = time.perf_counter() - _started[0] if _started else 0.0
+    busy = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in sorted(_workers.items()))
+    write(f"wall clock {wall:.0f} s for {total:.0f} s of tests (busy: {busy})")
     write("slowest setups (session fixtures are charged to the first test that needs them):")
     for seconds, nodeid in sorted(_setups, reverse=True)[:8]:
         if seconds >= 1.0:

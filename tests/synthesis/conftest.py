@@ -3,6 +3,7 @@ of the tiny model per test session (started on first use, always stopped)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def vllm_url(tmp_path_factory: pytest.TempPathFactory, tiny_base_dir: Path):
     logs = tmp_path_factory.mktemp("vllm")
     model = logs / "model"
     shutil.copytree(tiny_base_dir, model)
-    settings = ServerSettings(model=str(model), kv_cache_gib=1, omp_threads_bind="0", enforce_eager=True,
+    settings = ServerSettings(model=str(model), kv_cache_gib=1, omp_threads_bind=os.environ["VLLM_CPU_OMP_THREADS_BIND"], enforce_eager=True,
                               max_model_len=2048, startup_timeout_s=400)
     with vllm_server(settings, SERVED_NAME, logs / "server.log") as url:
         yield url

@@ -114,6 +114,7 @@ def test_budget_stops_cleanly_and_a_larger_budget_resumes_without_repeats(server
     assert len(server.answered) == len(set(server.answered)) == 6
 
 
+@pytest.mark.slow
 def test_stage_never_writes_the_api_key(server, tmp_path):
     """tasks.synth end to end against the fake endpoint: the key is sent, and found nowhere after."""
     secret = "sk-" + hashlib.sha256(str(tmp_path).encode()).hexdigest()

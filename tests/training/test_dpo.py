@@ -154,6 +154,7 @@ def test_on_policy_dpo_samples_the_sft_model(tiny_base_dir, sample_questions, ti
     assert summary["global_step"] == 1 and summary["pairs"]["pairs"] == summary["pairs"]["kind.on_policy"] > 0
 
 
+@pytest.mark.slow
 def test_dpo_continues_an_sft_adapter(tiny_base_dir, sample_questions, tiny_hp, tiny_dpo_hp, tmp_path):
     from peft import PeftModel
     from safetensors.torch import load_file

@@ -13,6 +13,8 @@ import yaml
 
 from shoplm.registry import UnknownNameError
 
+pytestmark = pytest.mark.slow  # trains adapters in a workspace: outside make test-fast
+
 
 def _enter(mp: pytest.MonkeyPatch, root: Path, uri: str) -> None:
     mp.chdir(root)
