@@ -7,12 +7,15 @@ multi-class log loss. The pieces, one concern per module:
     folds        grouped folds: no prompt in both train and validation
     metrics      log loss, accuracy, the label entropy
     features     length and overlap features of a pair of responses
-    baselines    class prior, difference-bucket mean, gradient boosting (the ``ARENA_MODELS`` registry)
+    baselines    class prior, difference-bucket mean, gradient boosting, on lengths alone too (``ARENA_MODELS``)
     text         proportional truncation of prompt, response_a, response_b into one input
     classifier   LoRA sequence classification with 3 labels, swap augmentation, swap-TTA
     postprocess  clipping, ensemble weights, temperature scaling, seed 004's threshold×multiplier rule
+    stacking     the submission: every trained model alone or blended (cross-fitted), and the guard
+    evidence     seeded bootstrap intervals over validation battles, paired for differences
+    report       the table of every run with intervals, and the submission beside the best and the prior
     outputs      prediction files, submission.csv, reliability diagram
-    registry     ``ARENA_MODELS``: prior, bucket, gbdt, lora by name
+    registry     ``ARENA_MODELS``: prior, bucket, gbdt, length_gbdt, lora by name
     runs         the validation split every stage shares; MLflow runs in the ``shoplm-arena`` experiment
     settings     pydantic models of arena/params.yaml
 

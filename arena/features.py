@@ -32,6 +32,16 @@ def _side(prompt: str, response: str, null_turns: int) -> dict[str, float]:
     }
 
 
+#: The per-side features that measure size only: what a "length-only" model sees.
+LENGTH_FEATURES = ("chars", "words", "lines")
+
+
+def length_columns(features: pd.DataFrame) -> list[str]:
+    """The columns of ``battle_features`` that are a length (a's, b's and their difference)."""
+    return [c for c in features.columns
+            if c.split("_", 1)[0] in ("a", "b", "diff") and c.split("_", 1)[-1] in LENGTH_FEATURES]
+
+
 def length_difference(frame: pd.DataFrame) -> np.ndarray:
     """len(response_a) - len(response_b) in characters: the difference-bucket baseline's one feature."""
     a = frame["response_a"].map(lambda t: len(joined(t)))

@@ -8,7 +8,7 @@ arena stages run (``wdir: ..`` in arena/dvc.yaml).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -66,16 +66,21 @@ class ClassifiersSection(StrictModel):
 
 
 class EnsembleSection(StrictModel):
-    """How the classifiers' validation predictions become the submission."""
+    """How the trained models' validation predictions become the submission (arena/stacking.py)."""
 
     section = "ensemble"
 
-    members: list[str] = Field(description="Classifier names to blend (their swap-TTA predictions).")
+    members: Literal["all"] | list[str] = Field(
+        "all", description="Models to choose among and blend: `all` (every baseline and classifier the DAG "
+                           "trained), or names of baselines.models and classifiers.models (a classifier's "
+                           "swap-TTA predictions).")
     calibrations: list[CALIBRATORS.validated()] = Field(
         default_factory=lambda: ["temperature", "threshold"],
         description="Candidates; the one with the lowest cross-fitted validation log loss is kept, if any beats none.")
     calibration_folds: int = Field(5, ge=2, description="Grouped folds of the validation set for cross-fitting.")
     clip_eps: float = Field(1e-3, gt=0, lt=1 / 3, description="Every probability ends in [eps, 1 - eps].")
+    bootstrap_resamples: int = Field(2000, ge=100, description="Resamples of the validation battles per interval.")
+    bootstrap_seed: int = Field(0, description="Seed of the bootstrap draws (the same draws pair two models).")
 
 
 SECTIONS: dict[str, type[BaseModel]] = {

@@ -102,11 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         print(restore_hint(exc.stage), file=sys.stderr)
         return 1
     print("\n".join(f"{stage:<42} {outcome}" for stage, outcome in outcomes.items()))
-    summary = tracking.repo_root() / OUT_DIR / "metrics.json"
-    if summary.exists():
-        print(f"\n{'run':<24} {'val log loss':>12} {'accuracy':>9}")
-        for name, row in json.loads(summary.read_text()).items():
-            print(f"{name:<24} {row['valid_log_loss']:>12.4f} {row['valid_accuracy']:>9.3f}")
+    report = tracking.repo_root() / OUT_DIR / "report.md"  # the ensemble stage's table, with intervals
+    if report.exists():
+        print("\n" + report.read_text(encoding="utf-8"))
     return 0
 
 

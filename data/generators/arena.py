@@ -2,17 +2,22 @@
 official ShopBench metric instead of a person.
 
 Prompts are the project's ShopBench sample questions (``data/sample/shopbench/questions.jsonl``).
-Each gets six responses of known quality, from six invented "models":
+Each gets six responses from six invented "models" whose quality is how often they answer right:
 
-    gold-bot      the reference answer, in the shape the parser expects
-    sample-bot    the committed sample prediction (a plausible, sometimes sloppy answer)
-    chatty-bot    the reference answer wrapped in pleasantries
-    wrong-bot     a well-formed wrong answer
-    ramble-bot    a long, friendly answer that never answers (a parse failure)
-    silent-bot    no answer at all: a JSON ``[null]`` turn
+    ace-bot 0.90   sharp-bot 0.75   fair-bot 0.60   coin-bot 0.45   shaky-bot 0.30   poor-bot 0.15
 
-Ten of the fifteen pairs per prompt are kept (seeded), in a seeded A/B order. The winner is the
-response the official metric scores higher, a tie when the scores are equal. The last
+For each question a bot gives the reference answer with its probability, else a well-formed wrong one
+(another choice, another order, other items, another question's answer of the same kind). Quality shows
+in content only, never in size: every answer is phrased with one of ``WRAPPERS`` (a bare answer, a
+pleasantry around it, ...), drawn for each response from the same distribution whatever the bot and
+whether the answer is right, so lengths overlap across bots; wrong answers are the reference's shape
+(same number of choices or items) or another reference answer of the same kind, so they are neither
+systematically longer nor shorter. The winner is the response whose answer the official scorer
+(``shoplm.shopbench.scoring.score``) rates higher, a tie when the scores are equal. The scorer reads
+the answer a bot gives, not the phrasing around it (a judge asked who is right does the same; scoring
+the wrapped text would make ROUGE/BLEU reward the shorter wrapper, a length signal again).
+
+Ten of the fifteen pairs per prompt are kept (seeded), in a seeded A/B order. The last
 ``TEST_PROMPTS`` prompts form ``test.csv`` (no model or winner columns), the rest ``train.csv``, so
 no prompt is in both. Deterministic: the committed files are this module's output.
 
@@ -31,26 +36,32 @@ import sys
 from pathlib import Path
 
 from shoplm.shopbench.metrics import f1_from_counts
-from shoplm.shopbench.records import Question, load_questions, read_json_lines
+from shoplm.shopbench.records import Question, load_questions
 from shoplm.shopbench.scoring import score
 
 QUESTIONS = Path("data/sample/shopbench/questions.jsonl")
-PREDICTIONS = Path("data/sample/shopbench/predictions.jsonl")
 DEFAULT_ROOT = Path("data/sample/arena")
 SEED = 4
 PAIRS_PER_PROMPT = 10
 TEST_PROMPTS = 6
-BOTS = ("gold-bot", "sample-bot", "chatty-bot", "wrong-bot", "ramble-bot", "silent-bot")
-OPENERS = ("Sure! Happy to help.", "Great question!", "Of course.", "Here you go:")
-CLOSERS = ("Let me know if you need anything else.", "Hope this helps with your shopping!",
-           "Happy shopping!")
-RAMBLE = (
-    "When you shop online it is worth comparing several listings before you decide.",
-    "Reading the reviews carefully tells you a lot about how a product holds up over time.",
-    "Price is important, but so are the return policy, the warranty and the delivery time.",
-    "Many customers also look at the materials and the size chart before they buy.",
-    "Brands differ a lot in quality, so it can pay to spend a little more.",
-    "If you are unsure, a product with many ratings is usually a safer choice.",
+#: Bot → probability of giving the reference answer to a question.
+QUALITY = {"ace-bot": 0.90, "sharp-bot": 0.75, "fair-bot": 0.60, "coin-bot": 0.45, "shaky-bot": 0.30,
+           "poor-bot": 0.15}
+BOTS = tuple(QUALITY)
+#: How a response phrases its answer; one is drawn per response, the same way for every bot (no digits,
+#: so a parser reads only the answer's).
+WRAPPERS = (
+    "{}",
+    "{}",
+    "Answer: {}",
+    "The answer is {}.",
+    "Sure! {}",
+    "Of course.\n{}",
+    "{}\nHope this helps with your shopping!",
+    "Great question! Here is what I would say:\n{}",
+    "Here you go:\n{}\nLet me know if you need anything else.",
+    "Happy to help. After comparing the listings and what customers say about them, my answer is:\n{}\n"
+    "Reviews and return policies are worth a look before you buy. Happy shopping!",
 )
 
 
@@ -66,29 +77,34 @@ def gold_text(q: Question) -> str:
     return str(gold)
 
 
-def wrong_text(q: Question, others: list[Question]) -> str:
-    """A well-formed answer the metric scores low."""
+def wrong_text(q: Question, others: list[Question], rng: random.Random) -> str:
+    """A well-formed answer of the reference's shape that the metric scores lower (sometimes partly right)."""
     gold = q.output_field
     if q.task_type == "multiple-choice":
-        return str((gold + 1) % 4)
+        return str(rng.choice([c for c in range(max(4, gold + 1)) if c != gold]))
     if q.task_type == "ranking":
-        return ",".join(reversed(gold_text(q).split(",")))
+        order = gold_text(q).split(",")
+        while order == gold_text(q).split(","):
+            rng.shuffle(order)
+        return ",".join(order)
     if q.task_type == "retrieval":
-        return ",".join(str(i) for i in range(1, 11) if i not in gold)[:5]
-    same = [o for o in others if o.metric == q.metric and o.output_field != gold]
-    return gold_text(same[0]) if same else "I do not know."
+        picks = sorted(rng.sample([i for i in range(1, 11)], len(gold)))
+        while picks == sorted(gold):
+            picks = sorted(rng.sample([i for i in range(1, 11)], len(gold)))
+        return ",".join(map(str, picks))
+    pool = [o for o in others if o.metric == q.metric and o.output_field != gold] or \
+        [o for o in others if o.task_type == q.task_type and o.output_field != gold]
+    return gold_text(rng.choice(pool))
 
 
-def responses(q: Question, sample: str, others: list[Question], rng: random.Random) -> dict[str, str | None]:
-    gold = gold_text(q)
-    ramble = " ".join(rng.sample(RAMBLE, k=rng.randint(3, len(RAMBLE))))
-    return {"gold-bot": gold, "sample-bot": sample,
-            "chatty-bot": f"{rng.choice(OPENERS)} {gold}\n{rng.choice(CLOSERS)}",
-            "wrong-bot": wrong_text(q, others), "ramble-bot": ramble, "silent-bot": None}
+def responses(q: Question, others: list[Question], rng: random.Random) -> tuple[dict[str, str], dict[str, str]]:
+    """Per bot: the answer it gives (what the scorer judges) and the response text (the answer, phrased)."""
+    answers = {bot: gold_text(q) if rng.random() < p else wrong_text(q, others, rng) for bot, p in QUALITY.items()}
+    return answers, {bot: rng.choice(WRAPPERS).format(answer) for bot, answer in answers.items()}
 
 
 def _metric_values(questions: list[Question], texts: list[str]) -> list[float]:
-    report = score(questions, texts)  # the official scorer, one sample per (question, response)
+    report = score(questions, texts)  # the official scorer, one sample per (question, answer)
     return [f1_from_counts([tuple(s["score"])]) if isinstance(s["score"], list) else s["score"]
             for s in report.samples]
 
@@ -97,14 +113,12 @@ def battles(seed: int = SEED) -> list[dict]:
     """Every battle as a dict of the train schema plus ``split`` (train or test)."""
     rng = random.Random(seed)
     questions = load_questions(QUESTIONS)
-    samples = [row["prediction"] for _, row in read_json_lines(PREDICTIONS)]
-    per_question = [responses(q, s, questions, rng) for q, s in zip(questions, samples)]
-    flat_q = [q for q, r in zip(questions, per_question) for _ in r]
-    flat_text = [text or "" for r in per_question for text in r.values()]
-    values = iter(_metric_values(flat_q, flat_text))
-    metric = [{bot: next(values) for bot in r} for r in per_question]
+    per_question = [responses(q, questions, rng) for q in questions]
+    flat_q = [q for q, (answers, _) in zip(questions, per_question) for _ in answers]
+    values = iter(_metric_values(flat_q, [a for answers, _ in per_question for a in answers.values()]))
+    metric = [{bot: next(values) for bot in answers} for answers, _ in per_question]
     rows = []
-    for number, (q, resp, value) in enumerate(zip(questions, per_question, metric)):
+    for number, (q, (_, resp), value) in enumerate(zip(questions, per_question, metric)):
         pairs = rng.sample(list(itertools.combinations(BOTS, 2)), PAIRS_PER_PROMPT)
         for left, right in pairs:
             a, b = (left, right) if rng.random() < 0.5 else (right, left)

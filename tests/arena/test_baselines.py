@@ -48,3 +48,31 @@ def test_registry_names_every_model_and_rejects_typos():
     assert {"prior", "bucket", "gbdt", "lora"} <= set(ARENA_MODELS.names())
     with pytest.raises(UnknownNameError, match="Did you mean 'gbdt'"):
         ARENA_MODELS.get("gbtd")
+
+
+@pytest.fixture(scope="session")
+def sample_split():
+    """The committed sample split as arena/params.yaml splits it (validation fold by prompt)."""
+    from arena.runs import load_split
+    from arena.settings import load_arena_section
+
+    return load_split(load_arena_section("data", "arena/params.yaml"))
+
+
+@pytest.mark.parametrize("name", ["bucket", "length_gbdt", "gbdt"])
+def test_length_does_not_give_the_sample_away(sample_split, name):
+    """Issue 25: on the committed sample a model of response size stays near the prior (above 1.0), so
+    the arena run has to read what the answers say; the old sample let a length GBDT reach 0.53."""
+    from arena.settings import load_arena_section
+
+    options = load_arena_section("baselines", "arena/params.yaml").models[name]
+    model = ARENA_MODELS.get(name)(**options).fit(sample_split.train)
+    assert log_loss(sample_split.valid_labels, model.predict_proba(sample_split.valid)) > 1.0
+
+
+def test_length_gbdt_sees_lengths_only(length_frame):
+    model = ARENA_MODELS.get("length_gbdt")(max_iter=5, min_samples_leaf=2).fit(length_frame)
+    assert set(model.model.feature_names_in_) == {f"{side}_{k}" for side in ("a", "b", "diff")
+                                                   for k in ("chars", "words", "lines")}
+    with pytest.raises(TypeError, match="features must be one of all, length"):
+        GBDTModel(features="size")

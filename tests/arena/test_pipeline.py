@@ -28,8 +28,8 @@ def _params(tmp_path, train, test, backbone) -> dict:
         "data": {"train": str(train), "test": str(test), "folds": 3, "valid_fold": 0, "seed": 0},
         "baselines": {"models": {"prior": {}, "bucket": {"quantiles": 10}, "gbdt": {"max_iter": 20}}},
         "classifiers": {"models": {"one": classifier, "two": {**classifier, "seed": 1}}},
-        "ensemble": {"members": ["one", "two"], "calibrations": ["temperature", "threshold"],
-                     "calibration_folds": 2, "clip_eps": 0.001},
+        "ensemble": {"members": "all", "calibrations": ["temperature", "threshold"],
+                     "calibration_folds": 2, "clip_eps": 0.001, "bootstrap_resamples": 200},
     }
 
 
@@ -63,11 +63,13 @@ def test_tiny_pipeline_runs_end_to_end(tmp_path, monkeypatch, tiny_base_dir, are
     probs = submission[list(LABEL_COLUMNS)].to_numpy()
     assert (probs > 0).all() and (probs < 1).all()
     summary = json.loads((work / "reports/arena/metrics.json").read_text())
-    expected = {"prior", "bucket", "gbdt", "one", "one+tta", "two", "two+tta", "ensemble", "ensemble+calibrated"}
+    expected = {"prior", "bucket", "gbdt", "one", "one+tta", "two", "two+tta", "ensemble", "submission"}
     assert set(summary) == expected
     assert (work / "reports/arena/ensemble/reliability.png").stat().st_size > 1000
     mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow.db'}")
     runs = mlflow.search_runs(experiment_names=["shoplm-arena"])
     assert {f"arena/{n}" for n in expected} == set(runs["tags.mlflow.runName"])
     assert runs["metrics.valid_log_loss"].notna().all() and runs["metrics.valid_accuracy"].notna().all()
-    assert "ensemble+calibrated" in capsys.readouterr().out
+    assert (work / "reports/arena/report.md").read_text() in capsys.readouterr().out
+    weights = json.loads((work / "reports/arena/ensemble/metrics.json").read_text())["weights"]
+    assert set(weights) == {"prior", "bucket", "gbdt", "one+tta", "two+tta"}
