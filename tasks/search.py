@@ -4,9 +4,10 @@
 
 Every spec of the grid (each combination of adapter weights, α and density) is merged into one loaded
 base (loaded once for the whole grid) and scored with the project's evaluation and the official scorer
-on the validation questions. ``search.selection`` picks one: ``one_se`` (the default) the smallest
-change from the base whose score is within one standard error of the best (bootstrap over the
-validation questions), ``best`` the best score (a tie goes to the smaller change). The base (α = 0) and
+on the validation questions. ``search.selection`` picks one: ``one_se_paired`` (the default) the
+smallest change from the base whose score is below the best's by at most the standard error of their
+paired difference (bootstrap over the validation questions, the same draws for both), ``one_se`` the
+same with the best score's own standard error, ``best`` the best score (a tie goes to the smaller change). The base (α = 0) and
 each adapter alone (weight 1, α 1) are scored on the validation questions too (from the cache when the
 grid holds them), and the chosen spec's paired difference to each, with its 95% interval, says whether
 these questions can tell the winner apart from them. The chosen spec is then scored once on test
@@ -279,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"selection one_se: best {selection.best.spec.label()} {selection.best.score:.4f} "
               f"(standard error {selection.standard_error:.4f}); the smallest change from the base scoring at "
               f"least {selection.threshold:.4f} ({len(selection.eligible)} of {len(results)} candidates)")
+    elif selection.rule == "one_se_paired":
+        print(f"selection one_se_paired: best {selection.best.spec.label()} {selection.best.score:.4f}; the "
+              "smallest change from the base scoring below it by at most the standard error of their paired "
+              f"difference ({len(selection.eligible)} of {len(results)} candidates)")
     else:
         print(f"selection best: {selection.best.spec.label()} {selection.best.score:.4f}")
     for label, row in evidence.items():

@@ -26,7 +26,7 @@ from shoplm.params.loader import StrictModel
 #: Scores a search can rank candidates by (``shoplm.merging.scoring`` computes them).
 OBJECTIVES = ("track5", "mean_over_tasks")
 #: Rules that pick the searched spec among the scored candidates (``shoplm.merging.search.select``).
-SELECTION_RULES = ("one_se", "best")
+SELECTION_RULES = ("one_se_paired", "one_se", "best")
 
 DTypes = Literal["float32", "bfloat16", "float16"]
 
@@ -131,8 +131,10 @@ class SearchSection(StrictModel):
     limit: int | None = Field(None, ge=1, description="Only the first N validation questions (quick runs).")
     objective: Literal[OBJECTIVES] = Field("track5", description="Score that ranks candidates.")
     selection: Literal[SELECTION_RULES] = Field(
-        "one_se", description="one_se: the smallest change from the base whose validation score is within one "
-        "standard error (task-stratified bootstrap) of the best; best: the highest score (ties: smaller change).")
+        "one_se_paired", description="one_se_paired: the smallest change from the base whose validation score "
+        "is below the best's by at most the standard error of their paired difference (task-stratified bootstrap "
+        "on the same questions); one_se: ... by at most the best score's own standard error (wider: it counts "
+        "the noise the two share); best: the highest score (ties: smaller change).")
     dtype: DTypes = "float32"
     backend: Literal["transformers", "vllm"] = Field(
         "transformers", description="transformers: each candidate merged into the loaded weights and scored in "

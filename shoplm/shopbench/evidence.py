@@ -227,6 +227,17 @@ def _paired(questions: Sequence[Question], a: Scored, b: Scored, metric: str, n_
     return official_value(table_a, metric) - official_value(table_b, metric), diffs, table_a.n
 
 
+def paired_standard_error(questions: Sequence[Question], a: Scored, b: Scored, metric: str = "track5",
+                          n_resamples: int = 2000, seed: int = 0) -> float:
+    """Bootstrap standard deviation (ddof=1) of a - b on the same questions (shared draws: paired).
+
+    Two models answering the same questions mostly agree, so this is often far below either score's own
+    standard error: the noise that cancels in a comparison is left out."""
+    if n_resamples < 2:
+        raise ValueError(f"a standard deviation needs at least 2 resamples, got {n_resamples}")
+    return float(_paired(questions, a, b, metric, n_resamples, seed)[1].std(ddof=1))
+
+
 def paired_difference(questions: Sequence[Question], a: Scored, b: Scored, metric: str = "track5",
                       n_resamples: int = 2000, seed: int = 0, level: float = 0.95) -> Difference:
     """a - b on the same questions, with the percentile interval of the paired resampled differences."""

@@ -18,7 +18,7 @@ from shoplm.merging.search import (
     select,
 )
 from shoplm.params.merging import MergeSpec, SearchSection
-from shoplm.shopbench.evidence import paired_difference, standard_error
+from shoplm.shopbench.evidence import paired_difference, paired_standard_error, standard_error
 from shoplm.shopbench.records import TRACKS, question_from_dict
 
 N = 60  # questions per task
@@ -78,12 +78,12 @@ def test_one_se_ties_go_to_the_base_and_the_rule_needs_per_question_scores(quest
     bare = [CandidateResult(r.spec, r.score, 0, 0.0, False, {}) for r in results]
     with pytest.raises(ValueError, match="per-question scores"):
         select(bare, "one_se", questions)
-    with pytest.raises(ValueError, match="choose one of one_se, best"):
+    with pytest.raises(ValueError, match="choose one of one_se_paired, one_se, best"):
         select(results, "median", questions)
 
 
-def test_the_default_rule_is_one_se():
-    assert SearchSection().selection == "one_se"
+def test_the_default_rule_is_one_se_paired():
+    assert SearchSection().selection == "one_se_paired"
     assert SearchSection(selection="best").selection == "best"
     with pytest.raises(ValueError):
         SearchSection(selection="median")
@@ -102,6 +102,41 @@ def test_evidence_says_when_the_winner_cannot_be_told_apart(questions):
     assert not rows["zero-shot"]["same_model"]
     same = compare_to_references(base, {"zero-shot": candidate(0.0, (0.30, 0.30), 1, weight=0.5)}, questions)
     assert same["zero-shot"]["same_model"] and same["zero-shot"]["difference"] == 0  # α = 0: the base either way
+
+
+def changed(start: CandidateResult, alpha: float, gains: int, losses: int, seed: int) -> CandidateResult:
+    """``start``'s answers with, per task, ``gains`` wrong ones made right and ``losses`` right ones made
+    wrong: a merge that agrees with ``start`` on every other question, as a nearby merge does."""
+    rng = np.random.default_rng(seed)
+    samples = [dict(s) for s in start.samples]
+    for task, _ in TASKS:
+        for was, count in ((0.0, gains), (1.0, losses)):
+            pool = [i for i, s in enumerate(samples) if s["task_name"] == task and s["score"] == was]
+            for i in rng.choice(pool, count, replace=False):
+                samples[i]["score"] = 1.0 - was
+    score = float(np.mean([np.mean([s["score"] for s in samples if s["task_name"] == task]) for task, _ in TASKS]))
+    return CandidateResult(MergeSpec(adapters={"v7": 1.0}, alpha=alpha), score, 0, 0.0, False, {}, samples)
+
+
+def test_one_se_paired_moves_from_the_base_when_the_paired_difference_says_so(questions):
+    base = candidate(0.0, (0.30, 0.30), 1)
+    adapter = changed(base, 1.0, gains=2, losses=0, seed=2)  # +2 of 60 per task, every other answer the same
+    assert adapter.score - base.score == pytest.approx(2 / 60)
+    # Unpaired, the gain is inside the best's own SE (~0.044), so one_se keeps the base; paired, only the
+    # 4 changed answers vary (SE ~0.016), so the base is told apart and one_se_paired takes the adapter.
+    assert adapter.score - standard_error(questions, adapter.samples) < base.score
+    paired_se = paired_standard_error(questions, adapter.samples, base.samples)
+    assert paired_se < adapter.score - base.score
+    assert select([base, adapter], "one_se", questions).chosen is base
+    selection = select([base, adapter], "one_se_paired", questions)
+    assert selection.chosen is selection.best is adapter and selection.eligible == (adapter,)
+    assert selection.paired_standard_errors == {adapter.spec.label(): 0.0, base.spec.label(): pytest.approx(paired_se)}
+    assert selection.to_dict()["paired_standard_errors"] == selection.paired_standard_errors
+    # A smaller step that disagrees with the best both ways, netting a loss inside their paired noise, is taken.
+    half = changed(adapter, 0.5, gains=2, losses=3, seed=3)
+    assert 0 < adapter.score - half.score <= paired_standard_error(questions, adapter.samples, half.samples)
+    chosen = select([base, half, adapter], "one_se_paired", questions)
+    assert chosen.best is adapter and chosen.chosen is half and base not in chosen.eligible
 
 
 class StubWorkspace:

@@ -90,14 +90,15 @@ def test_search_stage_chooses_tests_once_and_reuses_its_cache(inside, capsys):
     chosen = json.loads((out / "chosen.json").read_text())
     candidates = [json.loads(line) for line in (out / "candidates.jsonl").read_text().splitlines()]
     assert len(candidates) == 12 and chosen["evaluated"] == 9  # the four α=0 specs share the base's score
-    # The default rule, one_se: the best score and its standard error; the chosen candidate is the smallest
-    # change from the base scoring at least best - SE.
+    # The default rule, one_se_paired: the best score, and each candidate's paired standard error against it;
+    # the chosen candidate is the smallest change from the base scoring below the best by at most that SE.
     selection = chosen["selection"]
-    assert selection["rule"] == "one_se" and selection["best"]["score"] == max(c["score"] for c in candidates)
+    best = selection["best"]["score"]
+    assert selection["rule"] == "one_se_paired" and best == max(c["score"] for c in candidates)
+    ses = selection["paired_standard_errors"]
     eligible = [c for c in candidates if c["eligible"]]
-    assert all(c["score"] >= selection["threshold"] - 1e-12 for c in eligible)
+    assert eligible == [c for c in candidates if best - c["score"] <= ses[c["label"]] + 1e-12]
     assert len(eligible) == len(selection["eligible"]) and chosen["label"] in selection["eligible"]
-    assert selection["threshold"] == selection["best"]["score"] - selection["standard_error_of_best"]
     assert selection["chosen"]["change_from_base"] == min(
         MergeSpec(**c["spec"]).change_from_base() for c in eligible)
     # Whether the winner is told apart from the base and from each adapter alone, on the validation questions.
