@@ -62,12 +62,35 @@ XDIST_GROUPS = {
 }
 
 
+def xdist_group(item: pytest.Item) -> str | None:
+    """The worker group of a test: its expensive session fixture's (XDIST_GROUPS), else its module's when
+    it uses a module-scoped fixture (split over two workers, such a fixture would be built twice)."""
+    names = getattr(item, "fixturenames", ())
+    groups = sorted({XDIST_GROUPS[name] for name in names if name in XDIST_GROUPS})
+    if groups:
+        return groups[0]
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    if any(defs and defs[-1].scope == "module" for defs in definitions.values()):
+        return item.nodeid.split("::")[0]
+    return None
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    groups = {item.nodeid: xdist_group(item) for item in items}
+    # The module-fixture tests of a module some of whose tests join a session fixture's group join that
+    # group too, so the module fixture is built on that one worker (tests/inference: the transformers
+    # constraints module shares its questions with its vLLM test).
+    session_group_of_module: dict[str, str] = {}
     for item in items:
-        groups = sorted({XDIST_GROUPS[name] for name in getattr(item, "fixturenames", ()) if name in XDIST_GROUPS})
-        if groups:
-            item.add_marker(pytest.mark.xdist_group(groups[0]))
+        if groups[item.nodeid] in XDIST_GROUPS.values():
+            session_group_of_module.setdefault(item.nodeid.split("::")[0], groups[item.nodeid])
+    for item in items:
+        module, group = item.nodeid.split("::")[0], groups[item.nodeid]
+        if group == module:
+            group = session_group_of_module.get(module, module)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
     gpu_items = [item for item in items if "gpu" in item.keywords]
     if gpu_items and not _cuda_available():
         skip = pytest.mark.skip(reason="needs CUDA (marked gpu); none available")

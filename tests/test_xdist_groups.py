@@ -1,5 +1,6 @@
 """make test's parallel run (pytest-xdist, --dist loadgroup): every test that uses one of the expensive
-session fixtures of tests/conftest.py's XDIST_GROUPS runs on one worker, so the fixture starts once.
+session fixtures of tests/conftest.py's XDIST_GROUPS runs on one worker, so the fixture starts once; so
+do the tests of a module that share a module-scoped fixture.
 
 pytest 9.2 silently broke this (its node ids are structured; xdist 3.8.0 still renames the legacy field:
 pytest-xdist issue 1386), so constraints.txt holds pytest at 8.4; this test fails if a bump breaks it again.
@@ -49,6 +50,18 @@ def test_plain_{n}(record, i):
     record("plain")
 """
 
+MODULE_FIXTURE = """\
+import pytest
+
+@pytest.fixture(scope="module")
+def built():
+    return "module"
+
+@pytest.mark.parametrize("i", range(6))
+def test_uses_it(built, record, i):
+    record(built)
+"""
+
 
 def test_tests_of_one_session_fixture_share_a_worker_and_the_rest_spread(tmp_path):
     project, records = tmp_path / "project", tmp_path / "records"
@@ -57,6 +70,7 @@ def test_tests_of_one_session_fixture_share_a_worker_and_the_rest_spread(tmp_pat
     (project / "conftest.py").write_text(CONFTEST)
     for n in range(2):
         (project / f"test_{n}.py").write_text(TESTS.format(n=n))
+    (project / "test_module_fixture.py").write_text(MODULE_FIXTURE)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "RECORD_DIR": str(records)}
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup",
                            "-p", "no:cacheprovider", "-p", "no:randomly", str(project)],
@@ -66,6 +80,7 @@ def test_tests_of_one_session_fixture_share_a_worker_and_the_rest_spread(tmp_pat
     for path in records.iterdir():
         kind, worker = json.loads(path.read_text())
         workers.setdefault(kind, set()).add(worker)
-    assert sum(1 for _ in records.iterdir()) == 32
+    assert sum(1 for _ in records.iterdir()) == 38
     assert len(workers["dag"]) == 1 and len(workers["engine"]) == 1  # 8 tests each, from two files
+    assert len(workers["module"]) == 1  # the module fixture's 6 tests
     assert workers["plain"] == {"gw0", "gw1"}  # the rest is load-balanced

@@ -30,11 +30,15 @@ search:                    # 4 candidates (the two α=0 share the base's score):
     ensemble: {adapters: {v7: [1.0], v8: [0.0, 0.75]}, alpha: [0.0, 1.0]}
 synth:                     # no request, so no server: the stage reports on its (empty) cache. tests/synthesis
   budget: {max_requests: 0}  # runs it against a real vLLM server and a fault-injecting one
-sweep:                     # the second tiny model pre-trained 10 steps, not 80: 2 minutes less per session
-  models:
-    tiny-seed1: {tiny: {pretrain_steps: 10}}
-learning_curve:            # the base and one kept step (of the 3 trained), not 4 points of 60 steps: each
-  steps: [0, 2]            # point is an engine call, each step a training step (3.5 minutes less a session)
+# Each stage kind once, not each item it could have: what more items would add is minutes, not code paths.
+sweep:                     # one model (tests/test_sweep_stage.py builds and compares two)
+  models: !replace
+    tiny: {model: tiny}
+learning_curve:            # the base and one kept step (of the 3 trained), not 4 points of 60 steps; scored
+  steps: [0, 2]            # with transformers: the vLLM backend, one engine for every step, is checked by
+  backend: transformers    # tests/training/test_learning_curve.py (each engine start is a minute here)
+package:                   # one batch size, not three: the harness's cycling is tests/submission's
+  check_batch_sizes: [16]
 """
 
 
