@@ -9,6 +9,9 @@ Why these choices:
 - Each resample is aggregated exactly as the official scorer does (shoplm.shopbench.scoring): a
   task's score is the mean of its sample scores, except `micro f1`, whose (tp, fp, fn) are SUMMED over
   the resampled task before one F1 is computed (averaging per-sample F1 would be another metric).
+- A task with a single question in the set is a stratum with nothing to resample: held fixed, a
+  change on it alone would look certain (a zero-width interval). Such questions are pooled into one
+  stratum (collapsed strata, ``pooled_samples``), so their tasks' scores vary as their neighbours' do.
 - The point estimate is the official score of the full set, computed by the scorer's own functions, so
   it equals `score(...)` exactly; low/high are percentile bounds of the resampled values.
 - Paired: two prediction sets on the same questions share the same index draws; the interval is that
@@ -102,19 +105,41 @@ def sample_table(questions: Sequence[Question], report_or_samples: Scored) -> Sa
     return SampleTable(tasks, task_of_sample, scores, counts)
 
 
-def bootstrap_indices(task_of_sample: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
+def bootstrap_indices(task_of_sample: np.ndarray, n_resamples: int, seed: int,
+                      pooled: np.ndarray | None = None) -> np.ndarray:
     """[n_resamples, n] sample indices; row b is one stratified resample: column j holds a sample of
     the same task as sample j, drawn with replacement. Tasks are drawn in ascending task index, one
-    [n_resamples, n_task] matrix each, so the draws depend on (task_of_sample, n_resamples, seed) only."""
+    [n_resamples, n_task] matrix each, so the draws depend on (task_of_sample, n_resamples, seed) only.
+
+    ``pooled`` (a boolean per sample, see ``pooled_samples``) collapses those samples' strata into one,
+    drawn last: each of their columns holds any pooled sample."""
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be at least 1, got {n_resamples}")
     task_of_sample = np.asarray(task_of_sample)
+    pooled = np.zeros(len(task_of_sample), dtype=bool) if pooled is None else np.asarray(pooled, dtype=bool)
     rng = np.random.default_rng(seed)
     out = np.empty((n_resamples, len(task_of_sample)), dtype=np.int64)
-    for task in np.unique(task_of_sample):
-        members = np.flatnonzero(task_of_sample == task)
+    for task in np.unique(task_of_sample[~pooled]):
+        members = np.flatnonzero((task_of_sample == task) & ~pooled)
+        out[:, members] = members[rng.integers(0, len(members), size=(n_resamples, len(members)))]
+    if pooled.any():
+        members = np.flatnonzero(pooled)
         out[:, members] = members[rng.integers(0, len(members), size=(n_resamples, len(members)))]
     return out
+
+
+def pooled_samples(table: SampleTable) -> np.ndarray:
+    """Samples whose task has no other sample in the set, pooled for resampling (collapsed strata).
+
+    A stratum of one question has no variance to resample: a stratified bootstrap would hold that
+    question fixed in every resample, and a change made only on such questions would get an interval of
+    zero width, certain on one answer. Pooling them lets each such task's score vary as its neighbours'
+    do. Micro-F1 tasks are left alone (their counts are not a score another task could lend); a lone
+    pooled sample is left alone too."""
+    sizes = np.bincount(table.task_of_sample, minlength=len(table.tasks))
+    lone = np.array([sizes[t] == 1 and task.metric != MICRO_F1 for t, task in enumerate(table.tasks)])
+    pooled = lone[table.task_of_sample]
+    return pooled if pooled.sum() >= 2 else np.zeros_like(pooled)
 
 
 def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
@@ -198,7 +223,8 @@ def interval(questions: Sequence[Question], report_or_samples: Scored,
              metric: str = "track5", n_resamples: int = 2000, seed: int = 0, level: float = 0.95) -> Estimate:
     """Official `metric` of one prediction set with its percentile bootstrap interval."""
     table = sample_table(questions, report_or_samples)
-    values = resample_scores(table, bootstrap_indices(table.task_of_sample, n_resamples, seed), metric)
+    values = resample_scores(table, bootstrap_indices(table.task_of_sample, n_resamples, seed,
+                                                      pooled_samples(table)), metric)
     return Estimate(official_value(table, metric), *_bounds(values, level), table.n, metric)
 
 
@@ -208,7 +234,8 @@ def standard_error(questions: Sequence[Question], report_or_samples: Scored, met
     if n_resamples < 2:
         raise ValueError(f"a standard deviation needs at least 2 resamples, got {n_resamples}")
     table = sample_table(questions, report_or_samples)
-    values = resample_scores(table, bootstrap_indices(table.task_of_sample, n_resamples, seed), metric)
+    values = resample_scores(table, bootstrap_indices(table.task_of_sample, n_resamples, seed,
+                                                      pooled_samples(table)), metric)
     return float(values.std(ddof=1))
 
 
@@ -222,7 +249,7 @@ def _paired(questions: Sequence[Question], a: Scored, b: Scored, metric: str, n_
         table_b = sample_table(questions, b)
     except ValueError as error:
         raise ValueError(f"prediction set b: {error}") from None
-    indices = bootstrap_indices(table_a.task_of_sample, n_resamples, seed)  # shared: paired
+    indices = bootstrap_indices(table_a.task_of_sample, n_resamples, seed, pooled_samples(table_a))  # paired
     diffs = resample_scores(table_a, indices, metric) - resample_scores(table_b, indices, metric)
     return official_value(table_a, metric) - official_value(table_b, metric), diffs, table_a.n
 

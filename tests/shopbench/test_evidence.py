@@ -14,6 +14,7 @@ from shoplm.shopbench.evidence import (
     minimum_detectable_difference,
     official_value,
     paired_difference,
+    pooled_samples,
     resample_scores,
     sample_table,
     standard_error,
@@ -171,3 +172,25 @@ def test_paired_interval_covers_the_true_difference_in_about_95_percent_of_trial
         covered += diff.low <= delta <= diff.high
     assert 0.90 <= covered / 300 <= 0.98, covered
     assert time.perf_counter() - started < 10
+
+
+def test_a_change_on_questions_alone_in_their_tasks_is_not_certain(make_question) -> None:
+    """Six one-question tasks beside one of five: held fixed, the one-question tasks would make a single
+    changed answer a certain difference (interval [d, d]); pooled, its interval holds 0 as it should."""
+    questions = [make_question("multiple-choice", task_name=f"lone{i}", track=TRACKS[i % 4], output_field=1)
+                 for i in range(6)]
+    questions += [make_question("multiple-choice", task_name="five", track=T1, output_field=1) for _ in range(5)]
+    a = ["1", "0", "1", "0", "1", "0"] + ["1", "0", "1", "1", "0"]
+    b = ["0"] + a[1:]  # one answer changed, in task lone0
+    table = sample_table(questions, score(questions, a))
+    assert pooled_samples(table).tolist() == [True] * 6 + [False] * 5
+    indices = bootstrap_indices(table.task_of_sample, 300, seed=0, pooled=pooled_samples(table))
+    assert set(np.unique(indices[:, 0])) == set(range(6))  # a lone task's column draws from the pool
+    assert (table.task_of_sample[indices[:, 6:]] == table.task_of_sample[6:]).all()  # the rest stays stratified
+    diff = paired_difference(questions, score(questions, a), score(questions, b), n_resamples=2000)
+    assert diff.point > 0 and diff.low <= 0 < diff.high and not diff.excludes_zero
+    # Held fixed (no pooling), the same change would read as certain: the flaw this guards against.
+    held = resample_scores(table, bootstrap_indices(table.task_of_sample, 300, seed=0), "track5")
+    changed = resample_scores(sample_table(questions, score(questions, b)),
+                              bootstrap_indices(table.task_of_sample, 300, seed=0), "track5")
+    assert np.ptp(held - changed) < 1e-12  # the same difference in every resample
