@@ -6,15 +6,17 @@ limit per request, LoRA adapters per request. The prompt is the transformers bac
 backends can be compared token for token. vllm is imported when a backend is built, never with this
 module, so shoplm works where vllm is not installed.
 
-The engine core runs in a subprocess; ``close()`` (or leaving a ``with`` block, also on error) shuts it
-down. A script that builds this backend needs an ``if __name__ == "__main__":`` guard.
+The engine core runs in a subprocess (or, with ``evaluate.vllm.in_process``, in the calling process);
+``close()`` (or leaving a ``with`` block, also on error) shuts it down. A script that builds this backend
+needs an ``if __name__ == "__main__":`` guard.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,24 @@ def _machine_defaults(settings: VLLMSettings) -> None:
     if settings.cpu_kvcache_space_gib is not None:
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(settings.cpu_kvcache_space_gib))
     os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", settings.cpu_threads_bind)
+
+
+@contextmanager
+def _engine_core_in_process(in_process: bool) -> Iterator[None]:
+    """vLLM picks the engine core's process when the engine is built (VLLM_ENABLE_V1_MULTIPROCESSING): set
+    for this engine only, so another engine of the same process (a test session's) keeps its own choice."""
+    name = "VLLM_ENABLE_V1_MULTIPROCESSING"
+    before = os.environ.get(name)
+    if in_process:
+        os.environ[name] = "0"
+    try:
+        yield
+    finally:
+        if in_process:
+            if before is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = before
 
 
 @register_backend("vllm")
@@ -159,6 +179,11 @@ class VLLMBackend(GenerationBackend):
             "enable_prefix_caching": settings.enable_prefix_caching,
             "logits_processors": logits_processors or None,
         }
+        if settings.in_process:  # the engine core and its worker in this process (no spawned process)
+            if tensor_parallel_size > 1:
+                raise UserError(f"evaluate.vllm.in_process: one process drives one device, and "
+                                f"tensor_parallel_size is {tensor_parallel_size}")
+            engine_args["distributed_executor_backend"] = "uni"
         if self.adapter_dir is not None or settings.enable_lora:
             rank = max(settings.max_lora_rank, _lora_rank(self.adapter_dir) if self.adapter_dir else 0)
             engine_args.update(enable_lora=True, max_lora_rank=rank, max_loras=settings.max_loras)
@@ -170,7 +195,8 @@ class VLLMBackend(GenerationBackend):
 
         self._cpu_lora_ops = current_platform.is_cpu()  # see _base_beside_adapters_unsafe
 
-        self.llm = LLM(**engine_args)
+        with _engine_core_in_process(settings.in_process):
+            self.llm = LLM(**engine_args)
 
     def constrain(self, constraints: ConstraintSettings) -> None:
         """Decode later requests under ``constraints`` (``ConstraintSettings.off()``: unconstrained).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from shoplm.inference.backends import BACKENDS  # light: the backends import torch or vLLM when loaded
 from shoplm.params.generation import GenerationSettings
@@ -49,3 +49,10 @@ class EvaluateSection(StrictModel):
     final: FinalEvaluation = Field(default_factory=FinalEvaluation,
                                    description="Stage evaluate_final: the pipeline's final model.")
     constraints: ConstraintSettings = Field(default_factory=ConstraintSettings)
+
+    @model_validator(mode="after")
+    def _one_process_one_device(self) -> EvaluateSection:
+        if self.vllm.in_process and self.tensor_parallel_size > 1:
+            raise ValueError(f"vllm.in_process: true runs the engine in one process, so on one device; "
+                             f"tensor_parallel_size is {self.tensor_parallel_size} (set in_process: false)")
+        return self

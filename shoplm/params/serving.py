@@ -50,6 +50,12 @@ class VLLMSettings(StrictModel):
         "'0-1'. 'auto' leaves one core free, so on 2 cores it computes on one, at about half the speed. "
         "An environment variable already set wins.")
     seed: int = Field(0, description="Engine seed (greedy decoding does not use it; sampling would).")
+    in_process: bool = Field(
+        False, description="Run the engine core and its model worker in the calling process (one GPU or "
+        "CPU, tensor_parallel_size 1): one vLLM import instead of three and no process spawned, so the "
+        "engine starts sooner (SmolLM2 on 2 CPU cores: 30 s against 65-73 s). The scheduler then no "
+        "longer overlaps with the model, which costs nothing on CPU, where the model's compute is the "
+        "whole time, but some throughput on a GPU.")
 
 
 TrackKey = Literal["track1", "track2", "track3", "track4", "track5"]

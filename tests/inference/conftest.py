@@ -55,9 +55,11 @@ class OneEngine:
             self.close()
             # 8 LoRA slots: the merge candidates of test_vllm_lora_form.py (3 adapters and the base) fit one
             # engine call beside the other tests' adapter (see VLLMBackend._base_beside_adapters_unsafe).
+            # In the test's process: no engine-core process to spawn, about 35 s less per start. The
+            # subprocess engine is the submission package's (tests/inference/test_vllm_package.py).
             settings = kwargs.pop("settings", None) or VLLMSettings(enforce_eager=True, enable_lora=True,
                                                                      max_lora_rank=8, max_loras=8,
-                                                                     cpu_kvcache_space_gib=1)
+                                                                     cpu_kvcache_space_gib=1, in_process=True)
             # The constraints' logits processors are always loaded (a request activates them only through
             # its own sampling parameters), so the constraint tests share this engine; 3072 input tokens
             # fit every development question untruncated, as the evaluate stage renders them.

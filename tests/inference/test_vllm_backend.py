@@ -153,13 +153,22 @@ def test_a_quantized_model_loads_and_answers(vllm_engine, quantized_dir, request
 def test_close_leaves_no_engine_process(vllm_engine, tiny_base_dir):
     import psutil
 
-    if vllm_engine.backend is None:  # the quantized model's engine is normally still running
-        vllm_engine(tiny_base_dir, dtype="float32")
+    from shoplm.params.serving import VLLMSettings
+
     # multiprocessing's resource tracker lives as long as this process, and the MLflow and Prefect servers
-    # of tests/cluster (session fixtures) may be running too; every other child is the engine's
+    # of tests/cluster (session fixtures) may be running too; every other child is an engine's
     others = ("resource_tracker", "mlflow", "prefect", "uvicorn")
-    before = [p for p in psutil.Process().children(recursive=True)
-              if not any(o in part for part in p.cmdline() for o in others)]
+
+    def engine_children() -> list:
+        return [p for p in psutil.Process().children(recursive=True)
+                if not any(o in part for part in p.cmdline() for o in others)]
+
+    # The session's engine runs in this process (in_process): it has no child to leave behind.
+    assert vllm_engine(tiny_base_dir, dtype="float32").generate([]) == [] and engine_children() == []
+    # A served model's engine core, the default, runs in a child process: that is the one close() must stop.
+    vllm_engine(tiny_base_dir, dtype="float32",
+                settings=VLLMSettings(enforce_eager=True, cpu_kvcache_space_gib=1, in_process=False))
+    before = engine_children()
     assert before, "the engine core runs in a child process"
     vllm_engine.close()
     vllm_engine.close()  # idempotent

@@ -27,7 +27,9 @@ CHEAP_METRICS = {"accuracy", "hit rate@3", "ndcg", "micro f1"}
 
 def _evaluate() -> EvaluateSection:
     # The engine settings of the session's one engine (tests/inference/conftest.py): the reference below
-    # is computed on it, so the package must build an engine that decodes the same way.
+    # is computed on it, so the package must build an engine that decodes the same way. All but one: the
+    # package's engine core runs in a process of its own (in_process false), the session's in the test's
+    # process, so the answers being equal also says where the engine runs changes nothing.
     settings = VLLMSettings(enforce_eager=True, enable_lora=True, max_lora_rank=8, cpu_kvcache_space_gib=1)
     return EvaluateSection(backend="vllm", vllm=settings)
 

@@ -23,7 +23,8 @@ def _search(root, backend: str) -> dict:
 
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["search"]["backend"] = backend
-    params["evaluate"]["vllm"] = {"enforce_eager": True, "enable_prefix_caching": False, "cpu_threads_bind": "0"}
+    params["evaluate"]["vllm"] = {"enforce_eager": True, "enable_prefix_caching": False, "cpu_threads_bind": "0",
+                                  "in_process": True}
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     assert tasks.search.main(["ensemble", "--no-progress"]) == 0
     out = root / "reports/search/ensemble"

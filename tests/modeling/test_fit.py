@@ -60,6 +60,14 @@ def test_params_refuse_a_tensor_parallel_degree_smol_cannot_take(tmp_path) -> No
     assert load_params(_smol_params(tmp_path, tp=("  tensor_parallel_size: 1", "  tensor_parallel_size: 3")))
 
 
+def test_params_refuse_an_in_process_engine_over_several_gpus(tmp_path) -> None:
+    params = _smol_params(tmp_path, tp=("  tensor_parallel_size: 1", "  tensor_parallel_size: 3"),
+                          inproc=("    in_process: false", "    in_process: true"))
+    with pytest.raises(ParamsError, match=r"params.yaml:\d+: evaluate: .*in_process: true runs the engine in one "
+                                          r"process, so on one device; tensor_parallel_size is 3"):
+        load_params(params)
+
+
 def test_params_refuse_a_quantized_model_sharding_smol_cannot_take(tmp_path) -> None:
     params = _smol_params(tmp_path, tp=("  pad_intermediate_to: null", "  pad_intermediate_to: null\n  tensor_parallel_size: 4"))
     with pytest.raises(ParamsError, match=r"quantize.tensor_parallel_size: 4 does not divide the 9 attention heads"):

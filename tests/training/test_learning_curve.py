@@ -173,6 +173,7 @@ def test_one_vllm_engine_with_lora_per_request_gives_the_same_answers_at_every_s
     params = root / "params.yaml"
     data = yaml.safe_load(params.read_text())
     data["learning_curve"]["backend"] = "vllm"
+    data["evaluate"]["vllm"].update(enforce_eager=True, in_process=True)  # no torch.compile, no spawned engine core
     params.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "1")  # the machine is shared; the core is the worker's
                                                         # (tests/conftest.py)
