@@ -9,7 +9,10 @@ with the project's chat prompt) and writes ``models/quantized/<model>/`` (compre
 transformers and vLLM). Scores the model before and after on ``quantize.eval_set`` with the official
 scorer, and each method of ``quantize.compare`` as well (scored, not kept), so the quality each scheme
 costs sits side by side. ``eval_set: search:<grid>`` scores on the test questions that search held
-out, so "before" is the search's test score of the merge and the 4-bit model joins its side-by-side.
+out, so "before" is the search's test score of the merge and the 4-bit model joins its side-by-side;
+when the model is that search's choice and the search decoded as this stage does, "before" is read from
+the search's per-question scores instead of decoded again (``before/from_search``; ``--decode-before``
+decodes it anyway).
 Writes ``reports/quantize/<model>/metrics.json``; MLflow logs sizes, times, padding proof, scores (per
 track too) and parse failures.
 """
@@ -25,6 +28,7 @@ from typing import Any
 from shoplm import tracking
 from shoplm.params.evaluate import EvaluateSection
 from shoplm.params.loader import PARAMS_FILE, load_section
+from shoplm.params.merging import SearchSection
 from shoplm.params.quantization import QuantizeSection
 from shoplm.quantization import QUANTIZERS
 from shoplm.quantization.run import quantize_folder
@@ -72,11 +76,38 @@ def score_folder(model_dir: Path, questions: list, evaluate: EvaluateSection) ->
             "eval_seconds": result.runtime_s}, report
 
 
+def before_from_search(section: QuantizeSection, search: SearchSection, n_questions: int
+                       ) -> tuple[dict[str, float], list] | None:
+    """The merge's score and per-question scores on the search's test questions, as the search measured
+    them, when decoding the saved merge again would only repeat that: the model is the search's choice
+    (``search-<grid>``), the questions its whole test set, and the search decoded as this stage does
+    (transformers, float32, ``evaluate.constraints``). None otherwise, or when the search's files lack them.
+    """
+    grid = section.eval_search_grid
+    if (grid is None or section.model != f"search-{grid}" or search.backend != "transformers"
+            or search.dtype != "float32"):
+        return None
+    out = SEARCH_REPORTS_DIR / grid
+    try:
+        row = json.loads((out / "test_side_by_side.json").read_text(encoding="utf-8"))["merged"]
+        samples = json.loads((out / "test_samples.json").read_text(encoding="utf-8"))["merged"]
+    except (OSError, KeyError, json.JSONDecodeError):
+        return None
+    if len(samples) != n_questions or int(row["n"]) != n_questions:
+        return None  # eval_limit cut the questions: score the ones kept
+    before = {**{f"tracks/{track}": float(v) for track, v in row["tracks"].items()},
+              "track5": float(row["track5"]), "mean_over_tasks": float(row["mean_over_tasks"]),
+              "parse_failures": float(row["parse_failures"]), "n": float(row["n"]), "from_search": 1.0}
+    return before, samples
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tasks.quantize", description=__doc__,
                                      epilog="quantizers:\n" + QUANTIZERS.help(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--params", type=Path, default=PARAMS_FILE)
+    parser.add_argument("--decode-before", action="store_true", help="decode the merge before quantization "
+                        "again even where the search already scored it on the same questions")
     args = parser.parse_args(argv)
 
     section: QuantizeSection = load_section(QuantizeSection, args.params)
@@ -97,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
 
         metrics: dict[str, float] = {}
         if questions is not None:
-            before, before_report = score_folder(source, questions, evaluate)
+            # The search scored this merge on these questions already, decoded the same way: reuse it.
+            reused = None if args.decode_before else before_from_search(
+                section, load_section(SearchSection, args.params), len(questions))
+            before, before_report = reused or score_folder(source, questions, evaluate)
             metrics.update({f"before/{k}": v for k, v in before.items()})
         methods = [section.method] + [m for m in section.compare if m != section.method]
         for method in methods:

@@ -170,7 +170,7 @@ def test_quantize_on_a_search_it_has_not_seen_says_what_to_run(inside):
 
 
 @pytest.mark.slow
-def test_quantize_on_search_questions_starts_from_the_searched_merge_test_score(inside):
+def test_quantize_on_search_questions_starts_from_the_searched_merge_test_score(inside, monkeypatch):
     import tasks.quantize
     import tasks.search
 
@@ -181,14 +181,31 @@ def test_quantize_on_search_questions_starts_from_the_searched_merge_test_score(
     params["quantize"].update({"model": "search-ensemble", "eval_set": "search:ensemble", "eval_limit": None,
                                "compare": []})
     (inside.root / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    metrics_file = inside.root / "reports/quantize/search-ensemble/metrics.json"
+    decoded_folders = []
+    score_folder = tasks.quantize.score_folder
+
+    def counting(model_dir, *args, **kwargs):
+        decoded_folders.append(Path(model_dir).resolve())
+        return score_folder(model_dir, *args, **kwargs)
+
+    monkeypatch.setattr(tasks.quantize, "score_folder", counting)
     try:
+        assert tasks.quantize.main(["--decode-before"]) == 0
+        decoded = json.loads(metrics_file.read_text())
         assert tasks.quantize.main([]) == 0
+        reused = json.loads(metrics_file.read_text())
     finally:
         write_params(inside.root, GRID)
     merged = json.loads((out / "test_side_by_side.json").read_text())["merged"]
-    metrics = json.loads((inside.root / "reports/quantize/search-ensemble/metrics.json").read_text())
-    # The same held-out questions, the same model: quantize's "before" is the search's test score.
-    assert metrics["before/n"] == merged["n"]
-    assert metrics["before/track5"] == pytest.approx(merged["track5"], abs=1e-9)
-    assert metrics["before/parse_failures"] == merged["parse_failures"]
-    assert "rtn/after/track5" in metrics and any(k.startswith("rtn/after/tracks/") for k in metrics)
+    # The same held-out questions, the same model: decoded again from the saved merge, quantize's "before"
+    # is the search's test score, so by default it is read from the search instead of decoded a second time.
+    assert decoded["before/n"] == merged["n"]
+    assert decoded["before/track5"] == pytest.approx(merged["track5"], abs=1e-9)
+    assert decoded["before/parse_failures"] == merged["parse_failures"]
+    assert "before/from_search" not in decoded and reused["before/from_search"] == 1.0
+    assert decoded_folders.count((inside.root / "models/merged/search-ensemble").resolve()) == 1  # 1st run only
+    for key in ("before/track5", "before/mean_over_tasks", "before/n", "rtn/after/track5", "rtn/track5_cost",
+                "rtn/track5_cost_low", "rtn/track5_cost_high"):
+        assert reused[key] == pytest.approx(decoded[key], abs=1e-9), key
+    assert "rtn/after/track5" in reused and any(k.startswith("rtn/after/tracks/") for k in reused)

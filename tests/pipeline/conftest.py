@@ -31,9 +31,9 @@ search:                    # 4 candidates (the two α=0 share the base's score):
 synth:                     # no request, so no server: the stage reports on its (empty) cache. tests/synthesis
   budget: {max_requests: 0}  # runs it against a real vLLM server and a fault-injecting one
 # Each stage kind once, not each item it could have: what more items would add is minutes, not code paths.
-sweep:                     # one model (tests/test_sweep_stage.py builds and compares two)
-  models: !replace
-    tiny: {model: tiny}
+sweep:                     # one model (tests/test_sweep_stage.py builds and compares two), pre-trained as
+  models: !replace         # briefly as the base above (the defaults' 160 steps took a minute of the DAG)
+    tiny: {model: tiny, tiny: {pretrain_steps: 20}}
 learning_curve:            # the base and one kept step (of the 3 trained), not 4 points of 60 steps; scored
   steps: [0, 2]            # with transformers: the vLLM backend, one engine for every step, is checked by
   backend: transformers    # tests/training/test_learning_curve.py (each engine start is a minute here)
