@@ -147,3 +147,34 @@ def test_a_file_a_module_reads_beside_itself_is_needed(tmp_path: Path) -> None:
     assert extra_deps(modules, "r", "python -m tasks.demo", ["shoplm/reader"]) == [
         "stage r depends on folder shoplm/reader/, but never imports 1 of its 3 .py files: shoplm/reader/unread.py; "
         "list the files it imports instead: shoplm/reader/__init__.py, shoplm/reader/words.py"]
+
+
+def _named_params(dvc_file: Path) -> list[tuple[str, str]]:
+    """(stage, key) for every params key a stage of ``dvc_file`` names literally (templated keys are
+    checked by DVC when it resolves them)."""
+    import yaml
+
+    named = []
+    for name, stage in yaml.safe_load(dvc_file.read_text(encoding="utf-8"))["stages"].items():
+        for entry in stage.get("do", stage).get("params", []) or []:
+            if isinstance(entry, str) and "${" not in entry:
+                named.append((name, entry))
+    return named
+
+
+@pytest.mark.parametrize("profile", ["tiny", "smol", "smol-heldout", "kddcup-qwen2-72b"])
+def test_every_params_key_a_stage_names_is_written_by_each_profile(profile: str) -> None:
+    """DVC refuses a stage whose params key is missing from params.yaml (`Parameters 'search.backend' are
+    missing`), and only when it runs the stage: a key that only has a schema default must be written out."""
+    from shoplm.params.profiles import resolve
+
+    params = resolve(profile).doc
+    missing = []
+    for stage, key in _named_params(REPO_ROOT / "dvc.yaml"):
+        node = params
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                missing.append(f"{stage}: {key}")
+                break
+            node = node[part]
+    assert not missing, f"profile {profile} writes no value for: " + ", ".join(missing)
