@@ -155,9 +155,10 @@ def test_close_leaves_no_engine_process(vllm_engine, tiny_base_dir):
 
     from shoplm.params.serving import VLLMSettings
 
-    # multiprocessing's resource tracker lives as long as this process, and the MLflow and Prefect servers
-    # of tests/cluster (session fixtures) may be running too; every other child is an engine's
-    others = ("resource_tracker", "mlflow", "prefect", "uvicorn")
+    # multiprocessing's resource tracker and torch's shared-memory manager live as long as this process, and
+    # the MLflow and Prefect servers of tests/cluster (session fixtures) may be running too; every other
+    # child is an engine's
+    others = ("resource_tracker", "torch_shm_manager", "mlflow", "prefect", "uvicorn")
 
     def engine_children() -> list:
         return [p for p in psutil.Process().children(recursive=True)
