@@ -176,6 +176,8 @@ def print_summary(root: Path, outcomes: dict[str, str]) -> None:
         if (evidence := set_evidence(root, set_dir)) is not None and len(evidence.rows) > 1:
             print(f"\n=== {set_dir.name}: how sure (Track 5, 95% intervals, changes paired on the same "
                   f"questions) ===\n{evidence.table()}")
+            for row in evidence.rows[1:]:
+                print(f"  {evidence.verdict(row.name)}")
     for grid in search_grids(root):
         print(f"\n=== held-out test questions of search@{grid}: models side by side ===\n{search_table(root, grid)}")
         for warning in search_comparison(root, grid)[1]:

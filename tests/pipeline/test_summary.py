@@ -92,6 +92,9 @@ def test_each_set_prints_every_model_with_its_interval_and_its_paired_change(tmp
     assert [line.split()[0] for line in table[1:4]] == ["zero-shot", "final", "v7"]  # "short": other questions
     assert table[2].endswith("*") and not table[3].endswith("*")
     assert f"{n} questions; paired bootstrap" in table[4]
+    # Each model's verdict against the constrained base in words, as the search's are.
+    assert "  final is better than zero-shot: " in out and f"on {n} questions" in out
+    assert "  v7 is not told apart from zero-shot: " in out and "short is" not in out
     metrics = comparison_metrics(tmp_path)
     assert metrics["compare/sample/final/change_vs_zero-shot_low"] > 0
     v7 = "compare/sample/v7/change_vs_zero-shot"
