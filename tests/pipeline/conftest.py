@@ -17,22 +17,38 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# A profile of the defaults (the tiny model) with fewer steps: the tests check the plumbing, not the model.
+# A profile of the defaults (the tiny model), smaller: the tests check the plumbing, not the model.
 TEST_PROFILE = """\
+# Each stage kind once, not each item it could have: what more items add is minutes, not code paths (a
+# stage costs ~9 s of DVC, process start and MLflow before any work). So one mixture of a few builders and
+# one adapter: tests/builders runs every builder and the build stage on a mixture of its own,
+# tests/merging the merge and search stages on two adapters (weighted and TIES),
+# tests/training/test_learning_curve.py the curve on the vLLM backend.
 base:
   tiny: {pretrain_steps: 20}
+build:
+  mixtures: !replace
+    v7: {seed: 7, builders: {esci-query-ranking: 10, reviews-rating-mc: 10, m2-title-translation: 5,
+                             alpaca-generation: 10, mmlu-mc: 10}}
 train:
   defaults: {max_steps: 3, logging_steps: 1}
+  adapters: !replace
+    v7: {mixture: v7, seed: 7}
 dpo:
   defaults: {max_steps: 2}
-search:                    # 4 candidates (the two α=0 share the base's score): 3 evaluated
-  grids:
-    ensemble: {adapters: {v7: [1.0], v8: [0.0, 0.75]}, alpha: [0.0, 1.0]}
+merge:
+  specs: !replace
+    ensemble: {method: weighted, adapters: {v7: 0.75}, alpha: 1.0}
+search:                    # wise-ft on the one adapter: α=0 is the base, scored as zero-shot
+  grids: !replace
+    ensemble: {method: weighted, adapters: {v7: [1.0]}, alpha: [0.0, 1.0]}
 synth:                     # no request, so no server: the stage reports on its (empty) cache. tests/synthesis
   budget: {max_requests: 0}  # runs it against a real vLLM server and a fault-injecting one
-# Each stage kind once, not each item it could have: what more items would add is minutes, not code paths.
+prompt_ablation:           # the DVC wiring; tests/test_prompt_ablation_stage.py scores every strategy
+  limit: 12
 sweep:                     # one model (tests/test_sweep_stage.py builds and compares two), pre-trained as
-  models: !replace         # briefly as the base above (the defaults' 160 steps took a minute of the DAG)
+  limit: 12                # briefly as the base above (the defaults' 160 steps took a minute of the DAG)
+  models: !replace
     tiny: {model: tiny, tiny: {pretrain_steps: 20}}
 learning_curve:            # the base and one kept step (of the 3 trained), not 4 points of 60 steps; scored
   steps: [0, 2]            # with transformers: the vLLM backend, one engine for every step, is checked by

@@ -75,12 +75,12 @@ def test_parent_run_holds_zero_shot_and_fine_tuned_scores_side_by_side(pipeline_
     client = _client(pipeline_run)
     parent = next(r for r in _runs(client) if r.data.tags.get("shoplm.kind") == "pipeline"
                   and r.info.status == "FINISHED")
-    for model in ("zero-shot", "v7", "v8", "v7-dpo", "final"):  # final: stage evaluate_final
+    for model in ("zero-shot", "v7", "v7-dpo", "final"):  # final: stage evaluate_final
         report = json.loads((pipeline_run.root / f"reports/sample/{model}/metrics.json").read_text())
         assert parent.data.metrics[f"compare/sample/{model}/track5"] == pytest.approx(report["track5"])
     table = client.download_artifacts(parent.info.run_id, "comparison/sample.txt", str(pipeline_run.root / "dl"))
     header = open(table).read().splitlines()[0].split()
-    assert header == ["score", "zero-shot", "final", "v7", "v7-dpo", "v8"]
+    assert header == ["score", "zero-shot", "final", "v7", "v7-dpo"]
 
 
 def test_the_run_ends_with_the_quantized_merge_beside_base_adapters_and_merge(pipeline_run, capsys):
@@ -89,7 +89,7 @@ def test_the_run_ends_with_the_quantized_merge_beside_base_adapters_and_merge(pi
     root = pipeline_run.root
     assert (root / "models/quantized/search-ensemble/config.json").is_file()
     columns, warnings = search_comparison(root, "ensemble")
-    assert list(columns) == ["zero-shot", "v7", "v8", "merged", "rtn-4bit"]
+    assert list(columns) == ["zero-shot", "v7", "merged", "rtn-4bit"]
     assert warnings == []  # quantize scored the merge on the search's held-out questions: same score before
     assert len({c["n"] for c in columns.values()}) == 1
     client = _client(pipeline_run)
@@ -112,7 +112,7 @@ def test_the_run_ends_with_the_quantized_merge_beside_base_adapters_and_merge(pi
 
 
 def test_training_stages_wrote_adapters_and_logged_loss(pipeline_run):
-    for name in ("v7", "v8", "v7-dpo"):
+    for name in ("v7", "v7-dpo"):
         assert (pipeline_run.root / "models/adapters" / name / "adapter_config.json").is_file()
     client = _client(pipeline_run)
     train = next(r for r in _runs(client) if r.info.run_name == "train@v7")
@@ -141,7 +141,7 @@ def test_changed_evaluate_param_reruns_only_the_stages_that_evaluate(pipeline_ru
     scoring = ("search", "quantize", "package", "prompt_ablation", "sweep", "learning_curve")
     assert would_run == sorted(s for s in pipeline_run.outcomes if s.split("@")[0].startswith("evaluate")
                                or s.split("@")[0] in scoring)
-    assert {"evaluate@sample", "evaluate_adapter@sample-v7", "evaluate_adapter@sample-v8"} <= set(would_run)
+    assert {"evaluate@sample", "evaluate_adapter@sample-v7", "evaluate_dpo@sample-v7"} <= set(would_run)
     # Run one of them: outside the flow the stage's MLflow run stands alone (no parent), with the new value.
     dvc(pipeline_run.root, "repro", "--single-item", "evaluate@sample")
     latest = max((r for r in _runs(_client(pipeline_run)) if r.info.run_name == "evaluate@sample-zero-shot"),
