@@ -57,8 +57,6 @@ from tasks._runner import run
 EVAL_DIR = Path("data/eval")
 SNAPSHOTS_DIR = Path("models/learning_curve")
 REPORTS_DIR = Path("reports/learning_curve")
-#: Values vLLM accepts for ``max_lora_rank`` (vllm.config.lora.MaxLoRARanks, vLLM 0.32).
-VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 
 Scores = dict[str, dict[int, tuple[EvaluationResult, ScoreReport]]]  # set → step → (answers, report)
 
@@ -89,11 +87,6 @@ def resolve_backend(name: str) -> str:
     return name
 
 
-def engine_lora_rank(rank: int) -> int:
-    """The smallest ``max_lora_rank`` vLLM accepts that holds rank ``rank`` (the CPU LoRA cost grows with it)."""
-    return next((allowed for allowed in VLLM_LORA_RANKS if allowed >= rank), rank)
-
-
 def score_steps(backend_name: str, evaluate: EvaluateSection, base_dir: Path, adapters: dict[int, Path | None],
                 sets: dict[str, list[Question]], lora_rank: int) -> Scores:
     """Every step's answers and score report on every set, step 0 (the base, ``None``) first."""
@@ -112,7 +105,8 @@ def score_steps(backend_name: str, evaluate: EvaluateSection, base_dir: Path, ad
         n_adapters = sum(folder is not None for folder in adapters.values())
         # Every adapter resident at once and one slot to spare: vLLM's CPU LoRA ops give a request without an
         # adapter the last slot's, which then stays empty (and the base is answered before any adapter loads).
-        engine = evaluate.vllm.model_copy(update={"enable_lora": True, "max_lora_rank": engine_lora_rank(lora_rank),
+        # The steps' rank, not max_lora_rank's room for any adapter: the CPU LoRA cost grows with the engine's.
+        engine = evaluate.vllm.model_copy(update={"enable_lora": True, "max_lora_rank": lora_rank,
                                                   "max_loras": max(evaluate.vllm.max_loras, n_adapters + 1)})
         section = evaluate.model_copy(update={"vllm": engine})
         with open_backend(section, lambda: base_dir, None, name="vllm") as backend:

@@ -27,24 +27,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from shoplm.inference import vllm_backend
 from shoplm.merging.lora_form import lora_form, lora_form_rank, supports_lora_form
 from shoplm.merging.scoring import OBJECTIVES, CandidateScore, compact_samples
 from shoplm.params.generation import GenerationSettings
 from shoplm.params.merging import MergeSpec
 
-#: Values vLLM accepts for ``max_lora_rank`` (vllm.config.lora.MaxLoRARanks, vLLM 0.32).
-VLLM_LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
-
 Folder = str | os.PathLike[str]
 
 
 def engine_lora_rank(rank: int) -> int:
-    """The smallest ``max_lora_rank`` vLLM accepts that holds an adapter of rank ``rank``."""
-    for allowed in VLLM_LORA_RANKS:
-        if allowed >= rank:
-            return allowed
-    raise ValueError(f"a LoRA form of rank {rank} exceeds vLLM's largest max_lora_rank "
-                     f"{VLLM_LORA_RANKS[-1]}: score this candidate as a merge")
+    """The smallest ``max_lora_rank`` vLLM accepts that holds a LoRA form of rank ``rank``."""
+    try:
+        return vllm_backend.engine_lora_rank(rank)
+    except ValueError as exc:
+        raise ValueError(f"{exc}: score this candidate as a merge") from None
 
 
 def candidate_folders(adapter_dirs: Mapping[str, Folder], specs: Iterable[MergeSpec], cache_dir: Folder

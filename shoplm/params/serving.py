@@ -40,7 +40,9 @@ class VLLMSettings(StrictModel):
         False, description="Serve LoRA adapters named per request. On by itself when a stage passes an "
         "adapter; costs some throughput, so off otherwise.")
     max_lora_rank: PositiveInt = Field(
-        64, description="Largest LoRA rank a per-request adapter may have (raised to the loaded adapter's r).")
+        64, description="Largest LoRA rank an adapter named per request may have (with enable_lora). An "
+        "engine that serves only the stage's adapter is sized to that adapter's r: vLLM's CPU LoRA ops cost "
+        "grows with the engine's rank.")
     max_loras: PositiveInt = Field(2, description="Adapters resident at once when requests name several.")
     cpu_kvcache_space_gib: PositiveInt | None = Field(
         4, description="CPU builds only: KV cache size in GiB (VLLM_CPU_KVCACHE_SPACE). An environment "

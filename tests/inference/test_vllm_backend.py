@@ -44,6 +44,32 @@ def test_shoplm_registers_the_backend_without_importing_vllm():
 
 @pytest.mark.vllm
 @pytest.mark.slow
+@pytest.mark.parametrize(("enable_lora", "engine_rank"), [(False, 8), (True, 64)])
+def test_an_engine_for_one_adapter_is_sized_to_its_rank(tiny_base_dir, lora_dir, monkeypatch, enable_lora,
+                                                        engine_rank):
+    """The stage's one adapter (rank 4) gets the smallest engine rank vLLM accepts that holds it, not
+    ``max_lora_rank``'s 64, which is room for adapters named per request (``enable_lora``): vLLM's CPU LoRA
+    ops cost grows with the engine's rank (SmolLM2's rank-8 adapter: 240.6 s for 36 questions at 64, the
+    budget cutting 12 answers, against 54.8 s at 8). A stand-in for vllm records the engine's arguments."""
+    import types
+
+    from shoplm.inference.vllm_backend import VLLMBackend
+    from shoplm.params.serving import VLLMSettings
+
+    engine_args = {}
+    fake = types.ModuleType("vllm")
+    fake.LLM = lambda **kwargs: engine_args.update(kwargs)
+    platforms = types.ModuleType("vllm.platforms")
+    platforms.current_platform = types.SimpleNamespace(is_cpu=lambda: True)
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+    monkeypatch.setitem(sys.modules, "vllm.platforms", platforms)
+    for name in ("VLLM_HOST_IP", "VLLM_CPU_KVCACHE_SPACE", "VLLM_CPU_OMP_THREADS_BIND"):
+        monkeypatch.setenv(name, "x")  # what the backend sets is put back after the test
+
+    VLLMBackend(tiny_base_dir, lora_dir, settings=VLLMSettings(enable_lora=enable_lora))
+    assert (engine_args["enable_lora"], engine_args["max_lora_rank"]) == (True, engine_rank)
+
+
 def test_greedy_output_equals_the_transformers_backend_in_fp32(vllm_engine, tiny_base_dir, requests,
                                                                transformers_outputs):
     backend = vllm_engine(tiny_base_dir, dtype="float32")
