@@ -59,6 +59,9 @@ XDIST_GROUPS = {
     "vllm_url": "vllm-server",       # one vLLM OpenAI-compatible server (tests/synthesis/conftest.py)
     "mlflow_server": "servers",      # real MLflow and Prefect servers (tests/cluster/conftest.py)
     "prefect_server": "servers",
+    # Built once for both workers (built_once), but a worker that needs it while the other builds it waits
+    # idle on the lock: the SmolLM2 conversion took 54 s, and its second test's worker sat out 49 of them.
+    "smol_base_dir": "smol",
 }
 
 
