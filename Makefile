@@ -54,12 +54,13 @@ $(STAMP): pyproject.toml constraints.txt requirements/vllm.txt tools/pip_install
 	touch $(STAMP)
 
 # The whole pipeline (DVC DAG under the Prefect flow, MLflow records) on params.yaml (the smol profile).
-# The studies (the prompt-strategy ablation, the zero-shot model sweep, the submission package and its
-# check) and LLM synthesis through a local vLLM server are DVC stages like the rest, but each command
-# stays within 15 minutes on 2 cores: `make run` leaves them out, `make study` and `make synth` run them
-# after it. The learning curve (an adapter trained again to more steps, each step scored with intervals)
-# takes longer still: `make curve`, after `make run`.
-STUDY_STAGES := prompt_ablation sweep package
+# The studies (each adapter alone on the evaluation sets, the prompt-strategy ablation, the zero-shot model
+# sweep, the submission package and its check) and LLM synthesis through a local vLLM server are DVC stages
+# like the rest, but each command stays within 15 minutes on 2 cores: `make run` leaves them out, `make
+# study` and `make synth` run them after it. (The adapter alone is still scored in `make run`: by the search,
+# on its validation and held-out test questions, beside zero-shot and the merge.) The learning curve (an
+# adapter trained again to more steps, each step scored with intervals) takes longer still: `make curve`.
+STUDY_STAGES := evaluate_adapter prompt_ablation sweep package
 CURVE_STAGES := learning_curve
 run: $(STAMP)
 	OMP_NUM_THREADS=$(RUN_THREADS) $(PY) -m flows.pipeline --skip $(STUDY_STAGES) $(CURVE_STAGES) synth
