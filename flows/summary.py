@@ -7,14 +7,13 @@ import os
 from pathlib import Path
 
 from shoplm import tracking
+from shoplm.merging.reports import MERGED_LABEL, SEARCH_REPORTS_DIR, TEST_QUESTIONS, TEST_SAMPLES, TEST_SIDE_BY_SIDE
 from shoplm.shopbench.comparison import Comparison, compare
 from shoplm.shopbench.records import TRACK_SHORT_NAMES, load_questions
 
 # reports/<name>/ holds an evaluation set's reports, except these folders, which other stages (and the
 # arena pipeline, `make arena`) write: their metrics.json are not score reports.
 STAGE_REPORT_DIRS = ("search", "quantize", "package", "prompt_ablation", "sweep", "register_model", "arena")
-SEARCH_SIDE_BY_SIDE = "test_side_by_side.json"  # tasks/search.py
-SEARCH_TEST_SAMPLES = "test_samples.json"  # tasks/search.py: model → per-question scores on the test questions
 QUANTIZE_METRICS = "metrics.json"  # tasks/quantize.py, under reports/quantize/search-<grid>/
 SCORE_TOLERANCE = 1e-9
 EVAL_DIR = Path("data/eval")  # tasks/eval_sets.py
@@ -44,15 +43,15 @@ def search_comparison(root: Path, grid: str) -> tuple[dict[str, dict], list[str]
     (reports/quantize/search-<grid>/, scored there on the same questions); and warnings when the
     quantize stage's score before quantization is not the search's test score of the merge (then it was
     scored on other questions, or the models differ)."""
-    rows = json.loads((root / "reports/search" / grid / SEARCH_SIDE_BY_SIDE).read_text())
+    rows = json.loads((root / SEARCH_REPORTS_DIR / grid / TEST_SIDE_BY_SIDE).read_text())
     columns = {model: {**row["tracks"], **{k: v for k, v in row.items() if k != "tracks"}}
                for model, row in rows.items()}
     warnings: list[str] = []
     quantize = root / "reports/quantize" / f"search-{grid}" / QUANTIZE_METRICS
-    if not quantize.is_file() or "merged" not in columns:
+    if not quantize.is_file() or MERGED_LABEL not in columns:
         return columns, warnings
     metrics = json.loads(quantize.read_text())
-    before, merged = metrics.get("before/track5"), columns["merged"]
+    before, merged = metrics.get("before/track5"), columns[MERGED_LABEL]
     if before is None:
         warnings.append(f"{quantize}: no score before quantization (quantize.eval_set is null)")
     elif abs(before - merged["track5"]) > SCORE_TOLERANCE or metrics.get("before/n", merged["n"]) != merged["n"]:
@@ -72,14 +71,14 @@ def search_comparison(root: Path, grid: str) -> tuple[dict[str, dict], list[str]
 
 
 def search_grids(root: Path) -> list[str]:
-    return sorted(p.parent.name for p in (root / "reports/search").glob(f"*/{SEARCH_SIDE_BY_SIDE}"))
+    return sorted(p.parent.name for p in (root / SEARCH_REPORTS_DIR).glob(f"*/{TEST_SIDE_BY_SIDE}"))
 
 
 def search_evidence(root: Path, grid: str) -> Comparison | None:
     """The held-out test questions of search@<grid>: each model's interval and its paired change to
     zero-shot (the per-question scores the search kept, test_samples.json); None before it kept them."""
-    folder = root / "reports/search" / grid
-    samples, questions = folder / SEARCH_TEST_SAMPLES, folder / "test_questions.jsonl"
+    folder = root / SEARCH_REPORTS_DIR / grid
+    samples, questions = folder / TEST_SAMPLES, folder / TEST_QUESTIONS
     if not samples.is_file() or not questions.is_file():
         return None
     scored = json.loads(samples.read_text(encoding="utf-8"))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from shoplm import tracking
+from shoplm.merging.reports import MERGED_LABEL, SEARCH_REPORTS_DIR, TEST_QUESTIONS, TEST_SAMPLES, TEST_SIDE_BY_SIDE
 from shoplm.params.evaluate import EvaluateSection
 from shoplm.params.loader import PARAMS_FILE, load_section
 from shoplm.params.merging import SearchSection
@@ -40,7 +41,6 @@ EVAL_DIR = Path("data/eval")
 MERGED_DIR = Path("models/merged")
 QUANTIZED_DIR = Path("models/quantized")
 REPORTS_DIR = Path("reports/quantize")
-SEARCH_REPORTS_DIR = Path("reports/search")
 
 
 def eval_questions_path(section: QuantizeSection) -> Path:
@@ -48,7 +48,7 @@ def eval_questions_path(section: QuantizeSection) -> Path:
     grid = section.eval_search_grid
     if grid is None:
         return EVAL_DIR / f"{section.eval_set}.jsonl"
-    path = SEARCH_REPORTS_DIR / grid / "test_questions.jsonl"
+    path = SEARCH_REPORTS_DIR / grid / TEST_QUESTIONS
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no held-out questions of search@{grid} (quantize.eval_set "
                                 f"{section.eval_set!r}); run `dvc repro search@{grid}` first")
@@ -89,8 +89,8 @@ def before_from_search(section: QuantizeSection, search: SearchSection, n_questi
         return None
     out = SEARCH_REPORTS_DIR / grid
     try:
-        row = json.loads((out / "test_side_by_side.json").read_text(encoding="utf-8"))["merged"]
-        samples = json.loads((out / "test_samples.json").read_text(encoding="utf-8"))["merged"]
+        row = json.loads((out / TEST_SIDE_BY_SIDE).read_text(encoding="utf-8"))[MERGED_LABEL]
+        samples = json.loads((out / TEST_SAMPLES).read_text(encoding="utf-8"))[MERGED_LABEL]
     except (OSError, KeyError, json.JSONDecodeError):
         return None
     if len(samples) != n_questions or int(row["n"]) != n_questions:

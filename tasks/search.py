@@ -53,6 +53,7 @@ from shoplm.merging.search import (
     select,
     split_questions,
 )
+from shoplm.merging.reports import MERGED_LABEL, SEARCH_REPORTS_DIR, TEST_QUESTIONS, TEST_SAMPLES, TEST_SIDE_BY_SIDE
 from shoplm.merging.workspace import adapter_folders
 from shoplm.modeling import resolve_stage_model
 from shoplm.params.evaluate import EvaluateSection
@@ -66,9 +67,6 @@ BASE_DIR = Path("models/base")
 ADAPTERS_DIR = Path("models/adapters")
 EVAL_DIR = Path("data/eval")
 MERGED_DIR = Path("models/merged")
-REPORTS_DIR = Path("reports/search")
-MERGED_LABEL = "merged"  # the chosen spec's column in test_side_by_side.json
-TEST_SAMPLES = "test_samples.json"  # model → per-question scores on the test questions
 
 
 def side_by_side_row(report: dict) -> dict:
@@ -162,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     validation, test = validation_and_test(section)
     adapters = adapter_folders(list(grid.adapters), ADAPTERS_DIR)
     base = resolve_stage_model(BASE_DIR)
-    out = REPORTS_DIR / args.grid
+    out = SEARCH_REPORTS_DIR / args.grid
     out.mkdir(parents=True, exist_ok=True)
 
     params = {"grid": args.grid, "candidates": len(candidates), "n_validation": len(validation),
@@ -232,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         workspace.apply(chosen.spec)
         workspace.save(MERGED_DIR / f"search-{args.grid}")
         side_by_side_rows = {label: side_by_side_row(s.report) for label, s in side_by_side.items()}
-        write_questions(out / "test_questions.jsonl", test)
-        (out / "test_side_by_side.json").write_text(json.dumps(side_by_side_rows, indent=2) + "\n", encoding="utf-8")
+        write_questions(out / TEST_QUESTIONS, test)
+        (out / TEST_SIDE_BY_SIDE).write_text(json.dumps(side_by_side_rows, indent=2) + "\n", encoding="utf-8")
         # Per-question scores of each model on the test questions: the summary's intervals read them.
         (out / TEST_SAMPLES).write_text(json.dumps({label: list(s.samples) for label, s in side_by_side.items()})
                                         + "\n", encoding="utf-8")
