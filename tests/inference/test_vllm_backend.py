@@ -42,8 +42,6 @@ def test_shoplm_registers_the_backend_without_importing_vllm():
     assert out.stdout.strip() == "False"
 
 
-@pytest.mark.vllm
-@pytest.mark.slow
 @pytest.mark.parametrize(("enable_lora", "engine_rank"), [(False, 8), (True, 64)])
 def test_an_engine_for_one_adapter_is_sized_to_its_rank(tiny_base_dir, lora_dir, monkeypatch, enable_lora,
                                                         engine_rank):
@@ -70,6 +68,8 @@ def test_an_engine_for_one_adapter_is_sized_to_its_rank(tiny_base_dir, lora_dir,
     assert (engine_args["enable_lora"], engine_args["max_lora_rank"]) == (True, engine_rank)
 
 
+@pytest.mark.vllm
+@pytest.mark.slow
 def test_greedy_output_equals_the_transformers_backend_in_fp32(vllm_engine, tiny_base_dir, requests,
                                                                transformers_outputs):
     backend = vllm_engine(tiny_base_dir, dtype="float32")
