@@ -201,12 +201,13 @@ class VLLMBackend(GenerationBackend):
                 raise UserError(f"evaluate.vllm.in_process: one process drives one device, and "
                                 f"tensor_parallel_size is {tensor_parallel_size}")
             engine_args["distributed_executor_backend"] = "uni"
-        if settings.enable_lora:  # adapters named per request: room for settings.max_lora_rank
-            rank = max(settings.max_lora_rank, _lora_rank(self.adapter_dir) if self.adapter_dir else 0)
+        if self.adapter_dir is not None or settings.enable_lora:
+            # Adapters named per request need room for settings.max_lora_rank; the stage's one adapter alone,
+            # only its own rank (engine_lora_rank says why no more).
+            rank = _lora_rank(self.adapter_dir) if self.adapter_dir else 0
+            if settings.enable_lora:
+                rank = max(rank, settings.max_lora_rank)
             engine_args.update(enable_lora=True, max_lora_rank=engine_lora_rank(rank), max_loras=settings.max_loras)
-        elif self.adapter_dir is not None:  # this one adapter only: an engine of its rank (engine_lora_rank)
-            engine_args.update(enable_lora=True, max_lora_rank=engine_lora_rank(_lora_rank(self.adapter_dir)),
-                               max_loras=settings.max_loras)
         self.max_loras = int(engine_args.get("max_loras", 0))
         _machine_defaults(settings)
         check_quantized_kernels(self.model_dir)
