@@ -112,6 +112,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_builders.py
 	$(PY) benchmarks/bench_packing.py
 	$(PY) benchmarks/bench_pipeline.py
+	$(PY) benchmarks/bench_startup.py
 
 # The MLflow UI on the project's store, opened on the runs table: MLflow 3.17 shows a fresh browser its
 # GenAI traces page unless the link says workflowType=machine_learning, so use the link printed first.

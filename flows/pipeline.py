@@ -73,6 +73,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 if __name__ == "__main__":  # a malformed command line fails here, in a second, before Prefect and MLflow load
     _parse_args(sys.argv[1:])
+    from shoplm.startup import pause_gc_while_starting
+
+    pause_gc_while_starting()  # Prefect's and MLflow's imports below
 
 from flows import quiet  # noqa: E402  (before Prefect and MLflow: they read their settings at import)
 

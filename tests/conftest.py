@@ -11,6 +11,7 @@ steadier with one OpenMP thread on small machines. Tests marked ``gpu`` are skip
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
@@ -36,6 +37,10 @@ os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", WORKER_CORE)
 if "torch" in sys.modules:  # imported before this file (a plugin): apply the thread count anyway
     sys.modules["torch"].set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
+# Collection imports torch, transformers, peft, vLLM and the rest into each worker: the cyclic collector
+# off meanwhile (shoplm/startup.py says why), then what collection built is frozen out of its passes
+# (gc.freeze: the modules live as long as the session) and it is back on for the tests.
+gc.disable()
 REPO_ROOT = Path(__file__).resolve().parents[1]
 pytest_plugins = ["tests.plugins.durations"]  # the time-by-category table at the end of every run
 #: Pre-training steps of the session's tiny model: enough for the answer format (see
@@ -99,6 +104,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         skip = pytest.mark.skip(reason="needs CUDA (marked gpu); none available")
         for item in gpu_items:
             item.add_marker(skip)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.freeze()
+    gc.enable()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if getattr(session.config.option, "dist", "no") != "no" and not hasattr(session.config, "workerinput"):
+        gc.enable()  # xdist's controller collects nothing: the workers do
 
 
 def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, inputs: object,

@@ -5,7 +5,11 @@ total, then its slowest tests (setup + call + teardown) and its slowest setups, 
 fixture's cost shows (it is charged to the first test that needs it). Use it to see what a change made
 slower, and which tests belong outside ``make test-fast``.
 
-    python -m tools.test_times [--top N] [--file PATH]
+    python -m tools.test_times [--top N] [--file PATH] [--timeline]
+
+``--timeline`` lists instead, per xdist worker, its tests of 5 s or more in the order they ran, with the
+second each started and the seconds the worker spent between tests (collection, waiting on a lock):
+what to move when one worker finishes long after the other.
 """
 
 from __future__ import annotations
@@ -43,15 +47,41 @@ def report(data: dict, top: int) -> str:
     return "\n".join(lines)
 
 
+def timeline(data: dict, at_least: float = 5.0) -> str:
+    by_worker: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+    for nodeid, phases in data["tests"].items():
+        if phases.get("start") is not None:
+            seconds = sum(phases.get(when, 0.0) for when in ("setup", "call", "teardown"))
+            by_worker[phases.get("worker", "main")].append((phases["start"], seconds, nodeid))
+    if not by_worker:
+        return "no start times in this record (written before they were recorded): run the tests again"
+    lines = []
+    for worker, tests in sorted(by_worker.items()):
+        tests.sort()
+        busy = sum(seconds for _, seconds, _ in tests)
+        end = max(start + seconds for start, seconds, _ in tests)
+        lines.append(f"{worker}: {len(tests)} tests, busy {busy:.0f} s, last test ended at {end:.0f} s")
+        shown = 0.0
+        for start, seconds, nodeid in tests:
+            if seconds >= at_least:
+                lines.append(f"  {start:7.1f}  {seconds:6.1f} s  {nodeid}")
+                shown += seconds
+        lines.append(f"  (tests under {at_least:g} s: {busy - shown:.0f} s; between tests: {end - busy:.0f} s)")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.test_times", description=__doc__.split("\n\n")[0])
     parser.add_argument("--top", type=int, default=8, help="tests listed per category (default 8)")
     parser.add_argument("--file", type=Path, default=RECORD, help=f"the record to read (default {RECORD.name})")
+    parser.add_argument("--timeline", action="store_true",
+                        help="each worker's tests of 5 s or more in the order they ran, with start times")
     args = parser.parse_args(argv)
     if not args.file.is_file():
         print(f"error: {args.file}: no record; run the tests first (make test or make test-fast)", file=sys.stderr)
         return 2
-    print(report(json.loads(args.file.read_text()), args.top))
+    data = json.loads(args.file.read_text())
+    print(timeline(data) if args.timeline else report(data, args.top))
     return 0
 
 

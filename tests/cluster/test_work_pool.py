@@ -88,6 +88,12 @@ def test_two_triggered_runs_are_executed_by_the_worker_one_after_the_other(works
                 assert time.perf_counter() - started < RUN_TIMEOUT_S, [r.state for r in runs]
                 time.sleep(2)
                 runs = [client.read_flow_run(i) for i in ids]
+        # A run's state is final before its process has exited: wait until the worker has seen both exit,
+        # so that the next test stops an idle worker (stopped while a run's process was still exiting, the
+        # worker outlived SIGTERM for over 20 s once).
+        while not all(f"Process for flow run '{r.name}' exited" in worker.log.read_text() for r in runs):
+            assert time.perf_counter() - started < RUN_TIMEOUT_S, worker.log.read_text()[-3000:]
+            time.sleep(0.5)
     elapsed = time.perf_counter() - started
     assert [r.state.type.value for r in runs] == ["COMPLETED", "COMPLETED"], [r.state.message for r in runs]
     first, second = sorted(runs, key=lambda r: r.start_time)

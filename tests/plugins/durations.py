@@ -37,7 +37,8 @@ _category: dict[str, str] = {}
 _setups: list[tuple[float, str]] = []
 _workers: dict[str, float] = defaultdict(float)
 _started: list[float] = []
-_tests: dict[str, dict] = {}  # node id → {"category", "setup", "call", "teardown", "outcome"}
+_epoch_start: list[float] = []  # the session's start in the clock of a report's start (seconds since the epoch)
+_tests: dict[str, dict] = {}  # node id → {"category", "setup", "call", "teardown", "outcome", "worker", "start"}
 RECORD = ".test-durations.json"
 
 
@@ -55,6 +56,7 @@ def category(item: pytest.Item) -> str:
 
 def pytest_sessionstart() -> None:
     _started.append(time.perf_counter())
+    _epoch_start.append(time.time())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -66,13 +68,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     kind = dict(report.user_properties).get("category") or _category.get(report.nodeid, "unit")
     _seconds[kind] += report.duration
-    _workers[getattr(report, "node", None) and report.node.gateway.id or "main"] += report.duration
+    worker = getattr(report, "node", None) and report.node.gateway.id or "main"
+    _workers[worker] += report.duration
     if report.when == "call" or (report.when == "setup" and report.skipped):
         _counts[kind] += 1
     if report.when == "setup":
         _setups.append((report.duration, report.nodeid))
     test = _tests.setdefault(re.sub(r"@[\w-]+$", "", report.nodeid), {"category": kind})  # xdist adds @<group>
     test[report.when] = round(report.duration, 3)
+    if report.when == "setup":  # where and when it ran: a worker's timeline shows what waited on what
+        test.update(worker=worker, start=round(report.start - _epoch_start[0], 1) if _epoch_start else None)
     if report.when == "call" or report.outcome != "passed":
         test["outcome"] = report.outcome
 
