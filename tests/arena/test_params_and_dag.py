@@ -19,8 +19,8 @@ PARAMS = ROOT / "arena" / "params.yaml"
 #: Where the ast import walk looks: the arena package is a project package beside shoplm.
 PACKAGES = ("shoplm", "tasks", "data", "arena")
 #: All that the arena shares with shoplm; any other shoplm module would tie the two DAGs together.
-SHARED_SHOPLM = {"shoplm", "shoplm.errors", "shoplm.registry", "shoplm.tracking", "shoplm.params",
-                 "shoplm.params.loader"}
+SHARED_SHOPLM = {"shoplm", "shoplm.errors", "shoplm.registry", "shoplm.startup", "shoplm.tracking",
+                 "shoplm.params", "shoplm.params.loader"}
 
 
 @cache

