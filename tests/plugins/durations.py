@@ -16,8 +16,9 @@ A session fixture's first setup is charged to the test that first needs it, as p
 the workers tag each report with its category (the controller collects nothing), and the table adds the
 run's wall-clock time beside the summed test time, with the seconds each worker was busy.
 
-Every run also writes each test's phases to ``.test-durations.json`` at the repository root (git ignores
-it): ``make test-times`` (tools/test_times.py) lists the slowest tests and setups of each category from it.
+Every run also writes each test's phases, worker and start to ``.test-durations.json`` at the repository
+root (git ignores it): ``make test-times`` (tools/test_times.py) lists the slowest tests and setups of each
+category from it, and with ``--timeline`` each worker's tests in the order they ran.
 """
 
 from __future__ import annotations
