@@ -117,7 +117,7 @@ def test_two_triggered_runs_are_executed_by_the_worker_one_after_the_other(works
 
 
 def test_worker_stops_with_no_process_left(worker):
-    # A first SIGTERM is Prefect's graceful stop: the worker finishes what it holds and signs off through the
-    # API. Alone that takes a second; in the full suite on 2 busy cores it twice outlived a 20 s grace.
+    # A first SIGTERM is Prefect's graceful stop (a second one kills). With this module alone the worker was
+    # gone in 1 s; in two full suites on 2 busy cores it outlived a 20 s grace (why was not found).
     worker.stop(grace_s=90.0)
     assert not worker.alive() and worker.proc.returncode is not None
