@@ -23,14 +23,16 @@ from pathlib import Path
 RECORD = Path(__file__).resolve().parents[1] / ".test-durations.json"
 
 
+def total(phases: dict) -> float:
+    """A test's seconds: setup + call + teardown."""
+    return sum(phases.get(when, 0.0) for when in ("setup", "call", "teardown"))
+
+
 def report(data: dict, top: int) -> str:
     tests = data["tests"]
     by_category: dict[str, list[tuple[str, dict]]] = defaultdict(list)
     for nodeid, phases in tests.items():
         by_category[phases["category"]].append((nodeid, phases))
-
-    def total(phases: dict) -> float:
-        return sum(phases.get(when, 0.0) for when in ("setup", "call", "teardown"))
 
     grand = sum(total(p) for p in tests.values())
     lines = [f"{len(tests)} tests, {grand:.0f} s of test time in {data.get('wall_s', 0):.0f} s wall clock"]
@@ -51,8 +53,7 @@ def timeline(data: dict, at_least: float = 5.0) -> str:
     by_worker: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
     for nodeid, phases in data["tests"].items():
         if phases.get("start") is not None:
-            seconds = sum(phases.get(when, 0.0) for when in ("setup", "call", "teardown"))
-            by_worker[phases.get("worker", "main")].append((phases["start"], seconds, nodeid))
+            by_worker[phases.get("worker", "main")].append((phases["start"], total(phases), nodeid))
     if not by_worker:
         return "no start times in this record (written before they were recorded): run the tests again"
     lines = []
