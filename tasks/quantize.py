@@ -155,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     for method in methods:
         line = (f"{method}: {metrics[f'{method}/quantize_seconds']:.1f} s, {metrics[f'{method}/source_mb']:.1f} MB → "
                 f"{metrics[f'{method}/output_mb']:.1f} MB, padding max |Δ logit| "
-                f"{metrics[f'{method}/padding/max_abs_logit_diff']:.1e}")
+                f"{metrics[f'{method}/padding/max_abs_logit_diff']:.1e} "
+                f"({metrics[f'{method}/padding/relative_logit_diff']:.1e} of the largest)")
         if questions is not None:
             low, high = metrics[f"{method}/track5_cost_low"], metrics[f"{method}/track5_cost_high"]
             line += (f", track5 {metrics['before/track5']:.4f} → {metrics[f'{method}/after/track5']:.4f} (cost "

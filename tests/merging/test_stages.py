@@ -152,7 +152,7 @@ def test_quantize_stage_scores_before_and_after_each_scheme(inside, capsys):
     assert tasks.quantize.main([]) == 0
     metrics = json.loads((inside.root / "reports/quantize/ensemble/metrics.json").read_text())
     for method in ("rtn", "gptq"):
-        assert metrics[f"{method}/padding/max_abs_logit_diff"] < 1e-6
+        assert metrics[f"{method}/padding/relative_logit_diff"] < 1e-5  # float32 rounding (tests/quantization)
         assert metrics[f"{method}/output_mb"] < metrics[f"{method}/source_mb"]
         assert f"{method}/after/track5" in metrics and f"{method}/after/parse_failures" in metrics
     assert (inside.root / "models/quantized/ensemble/config.json").is_file()

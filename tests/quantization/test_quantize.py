@@ -15,7 +15,9 @@ from shoplm.quantization.run import check_group_divisibility, quantize_folder
 from shoplm.shopbench.records import load_questions
 from tests.forged import FORGED_QUESTION, LITERAL, marker_counts
 
-PADDING_TOLERANCE = 1e-6
+# Relative to the largest logit (shoplm/quantization/padding.py): float32 rounding of the wider matmuls is a
+# few 1e-7 (AVX-512 kernels block the sums otherwise than AVX2 ones); a pad that changed the model, percents.
+PADDING_TOLERANCE = 1e-5
 SAMPLE_QUESTIONS = "data/sample/shopbench/questions.jsonl"
 
 
@@ -37,9 +39,10 @@ def test_padding_leaves_logits_unchanged_and_survives_a_reload(tiny_base_dir, tm
     probe = [tokenizer("Which product fits the query 'usb c cable 2m'?")["input_ids"], list(range(5, 60))]
     report = pad_with_proof(model, multiple=3 * 64, probe_ids=probe)  # 512 → 576, like 29568 → 29696
     print(f"\npadding {report.old_size} → {report.new_size}: max |Δ logit| {report.max_abs_logit_diff:.1e} "
-          f"over {report.probe_tokens} tokens (tolerance {PADDING_TOLERANCE:g})")
+          f"of max |logit| {report.max_abs_logit:.2f} over {report.probe_tokens} tokens "
+          f"(relative {report.relative_logit_diff:.1e}, tolerance {PADDING_TOLERANCE:g})")
     assert (report.old_size, report.new_size) == (512, 576)
-    assert report.max_abs_logit_diff < PADDING_TOLERANCE
+    assert report.max_abs_logit > 1 and report.relative_logit_diff < PADDING_TOLERANCE
     assert model.model.layers[0].mlp.down_proj.weight.shape == (256, 576)
 
     model.save_pretrained(tmp_path / "padded")
@@ -47,8 +50,31 @@ def test_padding_leaves_logits_unchanged_and_survives_a_reload(tiny_base_dir, tm
     original = AutoModelForCausalLM.from_pretrained(tiny_base_dir, dtype=torch.float32).eval()
     with torch.inference_mode():
         ids = torch.tensor([probe[0]])
-        diff = (reloaded(ids).logits - original(ids).logits).abs().max().item()
+        expected = original(ids).logits
+        diff = (reloaded(ids).logits - expected).abs().max().item() / expected.abs().max().item()
     assert reloaded.config.intermediate_size == 576 and diff < PADDING_TOLERANCE
+
+
+def test_a_pad_that_is_not_zero_is_caught_by_the_proof(tiny_base_dir, monkeypatch):
+    """The tolerance is loose enough for rounding only: one padded channel of 0.1s fails it."""
+    import shoplm.quantization.padding as padding
+    from transformers import AutoModelForCausalLM
+
+    grow = padding._grow
+
+    def leaky_grow(linear, out_features, in_features):
+        grown = grow(linear, out_features, in_features)
+        with torch.no_grad():  # one new channel that is not zero: gate and up rows, down column
+            if out_features > linear.out_features:
+                grown.weight[linear.out_features] = 0.1
+            else:
+                grown.weight[:, linear.in_features] = 0.1
+        return grown
+
+    monkeypatch.setattr(padding, "_grow", leaky_grow)
+    model = AutoModelForCausalLM.from_pretrained(tiny_base_dir, dtype=torch.float32).eval()
+    report = pad_with_proof(model, multiple=3 * 64, probe_ids=[list(range(5, 60))])
+    assert report.relative_logit_diff > 100 * PADDING_TOLERANCE, report
 
 
 def test_calibration_prompts_cannot_forge_special_tokens(tiny_base_dir, questions):
@@ -108,7 +134,7 @@ def quantize_and_generate(method, tiny_base_dir, tmp_path, questions):
         evaluation = run_zero_shot(questions[:8], backend)
     print(f"\n{method}: {result.seconds:.2f} s, {result.source_bytes / 2**20:.2f} MB → "
           f"{result.output_bytes / 2**20:.2f} MB, padding {result.padding.old_size}→{result.padding.new_size} "
-          f"(max |Δ logit| {result.padding.max_abs_logit_diff:.1e}), reload {load_s:.2f} s, "
+          f"(relative max |Δ logit| {result.padding.relative_logit_diff:.1e}), reload {load_s:.2f} s, "
           f"{sum(bool(p.strip()) for p in evaluation.predictions)}/8 non-empty answers")
     assert config["quantization_config"]["quant_method"] == "compressed-tensors"
     assert config["intermediate_size"] == 576
@@ -116,7 +142,7 @@ def quantize_and_generate(method, tiny_base_dir, tmp_path, questions):
     assert (group["num_bits"], group["group_size"], group["symmetric"]) == (4, 64, False)
     assert result.output_bytes < result.source_bytes
     assert len(evaluation.predictions) == 8 and any(p.strip() for p in evaluation.predictions)
-    assert result.padding.max_abs_logit_diff < PADDING_TOLERANCE
+    assert result.padding.relative_logit_diff < PADDING_TOLERANCE
     return result
 
 
