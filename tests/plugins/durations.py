@@ -37,8 +37,9 @@ _counts: dict[str, int] = defaultdict(int)
 _category: dict[str, str] = {}
 _setups: list[tuple[float, str]] = []
 _workers: dict[str, float] = defaultdict(float)
-_started: list[float] = []
-_epoch_start: list[float] = []  # the session's start in the clock of a report's start (seconds since the epoch)
+# The session's start in the clock of a report's start (seconds since the epoch): the wall clock and each
+# test's start offset are both read against it.
+_session_start: list[float] = []
 _tests: dict[str, dict] = {}  # node id → {"category", "setup", "call", "teardown", "outcome", "worker", "start"}
 RECORD = ".test-durations.json"
 
@@ -56,8 +57,7 @@ def category(item: pytest.Item) -> str:
 
 
 def pytest_sessionstart() -> None:
-    _started.append(time.perf_counter())
-    _epoch_start.append(time.time())
+    _session_start.append(time.time())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -73,14 +73,17 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _workers[worker] += report.duration
     if report.when == "call" or (report.when == "setup" and report.skipped):
         _counts[kind] += 1
-    if report.when == "setup":
-        _setups.append((report.duration, report.nodeid))
     test = _tests.setdefault(re.sub(r"@[\w-]+$", "", report.nodeid), {"category": kind})  # xdist adds @<group>
     test[report.when] = round(report.duration, 3)
     if report.when == "setup":  # where and when it ran: a worker's timeline shows what waited on what
-        test.update(worker=worker, start=round(report.start - _epoch_start[0], 1) if _epoch_start else None)
+        _setups.append((report.duration, report.nodeid))
+        test.update(worker=worker, start=round(report.start - _session_start[0], 1) if _session_start else None)
     if report.when == "call" or report.outcome != "passed":
         test["outcome"] = report.outcome
+
+
+def _wall() -> float:
+    return time.time() - _session_start[0] if _session_start else 0.0
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -88,8 +91,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
         return
     if not hasattr(terminalreporter.config, "workerinput"):  # the controller (or a run without xdist)
         record = Path(terminalreporter.config.rootpath) / RECORD
-        record.write_text(json.dumps({"wall_s": round(time.perf_counter() - _started[0], 1), "tests": _tests},
-                                     indent=1) + "\n")
+        record.write_text(json.dumps({"wall_s": round(_wall(), 1), "tests": _tests}, indent=1) + "\n")
     total = sum(_seconds.values())
     write = terminalreporter.write_line
     terminalreporter.section("time by category (setup + call + teardown)")
@@ -97,7 +99,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for kind, seconds in sorted(_seconds.items(), key=lambda item: -item[1]):
         write(f"{kind:<12}{_counts[kind]:>7}{seconds:>10.1f}{seconds / total:>8.0%}")
     write(f"{'all':<12}{sum(_counts.values()):>7}{total:>10.1f}")
-    wall = time.perf_counter() - _started[0] if _started else 0.0
+    wall = _wall()
     busy = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in sorted(_workers.items()))
     write(f"wall clock {wall:.0f} s for {total:.0f} s of tests (busy: {busy})")
     write("slowest setups (session fixtures are charged to the first test that needs them):")
