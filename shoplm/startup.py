@@ -45,7 +45,7 @@ def quiet_optional_kernel_warning() -> None:
     gemm_4bit_forward from kernels-community: ... Please make sure you already `pip install kernels`"): an
     optional faster kernel that needs the `kernels` package and the Hugging Face Hub; without it
     bitsandbytes runs its own. That module logs nothing else, and its logger's level is the library's
-    switch. Stages import bitsandbytes through peft; a flow does too, when it checks the params' names
-    against transformers' own lists (its scheduler names import peft).
+    switch. Stages import bitsandbytes through peft; a flow and ``shoplm profile use`` do too, when they
+    check the params' names against transformers' own lists (its scheduler names import peft).
     """
     logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
