@@ -16,7 +16,7 @@ from shoplm.shopbench.records import load_questions
 from tests.forged import FORGED_QUESTION, LITERAL, marker_counts
 
 # Relative to the largest logit (shoplm/quantization/padding.py): float32 rounding of the wider matmuls is a
-# few 1e-7 (AVX-512 kernels block the sums otherwise than AVX2 ones); a pad that changed the model, percents.
+# few 1e-7 (AVX-512 kernels block the sums otherwise than AVX2 ones); a pad that is not zero, far more.
 PADDING_TOLERANCE = 1e-5
 SAMPLE_QUESTIONS = "data/sample/shopbench/questions.jsonl"
 
@@ -74,6 +74,7 @@ def test_a_pad_that_is_not_zero_is_caught_by_the_proof(tiny_base_dir, monkeypatc
     monkeypatch.setattr(padding, "_grow", leaky_grow)
     model = AutoModelForCausalLM.from_pretrained(tiny_base_dir, dtype=torch.float32).eval()
     report = pad_with_proof(model, multiple=3 * 64, probe_ids=[list(range(5, 60))])
+    print(f"\nnon-zero pad: relative max |Δ logit| {report.relative_logit_diff:.1e}")
     assert report.relative_logit_diff > 100 * PADDING_TOLERANCE, report
 
 
