@@ -191,3 +191,18 @@ def test_a_comment_marks_only_the_stages_that_run_the_file(
     stale = stale_after_comment(repo_copy, file)
     problems = check(repo_copy, stale)
     assert not problems, f"a comment in {file} marks {sorted(stale)}:\n" + "\n".join(problems)
+
+
+def test_python_bytecode_in_a_dep_folder_marks_no_stage(repo_copy: RepoCopy) -> None:
+    """Importing the code (a stage, a test run) writes __pycache__/ into the folders stages depend on;
+    .dvcignore leaves it out of their hashes, or `make test` after `make run` would make them stale."""
+    folder = repo_copy.root / "shoplm/builders"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(folder)], check=True)
+    caches = sorted(folder.rglob("__pycache__"))
+    assert caches, "compileall wrote no bytecode"
+    try:
+        after = dvc_status(repo_copy.root)
+    finally:
+        for cache in caches:
+            shutil.rmtree(cache)
+    assert sorted(stage for stage, entry in after.items() if entry != repo_copy.baseline.get(stage)) == []
