@@ -12,8 +12,6 @@ as child processes) inherit the environment. The Makefile exports the same for i
   ``PREFECT_HOME`` says (its default ignores it), and warns when that folder does not exist:
   ``PREFECT_SERVER_MEMO_STORE_PATH`` puts it in ``PREFECT_HOME``.
 - MLflow's and DVC's usage telemetry: ``MLFLOW_DISABLE_TELEMETRY``, ``DVC_NO_ANALYTICS``.
-- bitsandbytes' warning about an optional CPU kernel (``shoplm.startup.quiet_optional_kernel_warning``):
-  the flow imports it while it checks the params, on a CPU with AVX512-BF16.
 - Not noise but the same place: the first flow of a fresh clone starts Prefect's temporary API server on
   a new database (migrations included); on a busy 2-core machine that took over Prefect's 20 s default
   and the run died before any stage ("Timed out while attempting to connect to ephemeral Prefect API
@@ -24,8 +22,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-from shoplm.startup import quiet_optional_kernel_warning
 
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -41,4 +37,3 @@ def quiet_libraries() -> None:
         os.environ.setdefault(key, value)
     home = Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
     os.environ.setdefault("PREFECT_SERVER_MEMO_STORE_PATH", str(home / "memo_store.toml"))
-    quiet_optional_kernel_warning()

@@ -281,10 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from shoplm.startup import quiet_optional_kernel_warning
-
     args = build_parser().parse_args(argv)
-    quiet_optional_kernel_warning()  # `profile use` checks the params' names against transformers' own lists
     try:
         return args.handler(args)
     except CommandError as exc:

@@ -1,5 +1,4 @@
-"""Process start-up of the project's commands: the cyclic garbage collector is paused while they start,
-and an optional-kernel warning of bitsandbytes is kept out of their output.
+"""Process start-up of the project's commands: the cyclic garbage collector is paused while they start.
 
 A stage or flow process spends its first seconds importing torch, transformers, sentence-transformers,
 MLflow or Prefect and loading models: over a million container objects, none of them garbage. CPython
@@ -19,7 +18,6 @@ training or evaluation loop has made much cyclic garbage.
 from __future__ import annotations
 
 import gc
-import logging
 import threading
 
 GC_PAUSE_S = 60.0
@@ -37,15 +35,3 @@ def pause_gc_while_starting(seconds: float = GC_PAUSE_S) -> None:
     timer.daemon = True  # a process that ends sooner does not wait for it
     timer.start()
 
-
-def quiet_optional_kernel_warning() -> None:
-    """Keep bitsandbytes' warning about an optional CPU kernel out of a command's output.
-
-    On a CPU with AVX512-BF16, importing bitsandbytes 0.50 logs a warning per process ("Failed to load CPU
-    gemm_4bit_forward from kernels-community: ... Please make sure you already `pip install kernels`"): an
-    optional faster kernel that needs the `kernels` package and the Hugging Face Hub; without it
-    bitsandbytes runs its own. That module logs nothing else, and its logger's level is the library's
-    switch. Stages import bitsandbytes through peft; a flow and ``shoplm profile use`` do too, when they
-    check the params' names against transformers' own lists (its scheduler names import peft).
-    """
-    logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)

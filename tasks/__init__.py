@@ -2,14 +2,10 @@
 
 import sys
 
-from shoplm.startup import pause_gc_while_starting, quiet_optional_kernel_warning
+from shoplm.startup import pause_gc_while_starting
 
 # `python -m tasks.X` imports this package while it looks for X, and Python's argv[0] is "-m" until it has
 # found it: so this is a stage command starting, not a test importing a stage module. The pause covers
 # the stage module's imports as well as what its main() loads.
 if sys.argv[:1] == ["-m"]:
     pause_gc_while_starting()
-
-# The first code every stage runs, so before anything imports bitsandbytes (shoplm.cli quiets all of
-# bitsandbytes for `shoplm score`).
-quiet_optional_kernel_warning()

@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from shoplm.startup import pause_gc_while_starting
 
@@ -50,33 +49,10 @@ def test_only_a_stage_command_pauses_it_not_a_test_importing_a_stage_module():
     assert _collector_after_importing_tasks("-c") == "True"
 
 
-KERNEL_LOGGER = "bitsandbytes.backends.cpu.ops"
-
-
-@pytest.mark.parametrize("entry", ["flow", "shoplm command"])
-def test_every_entry_point_keeps_the_optional_kernel_warning_out(entry, monkeypatch, tmp_path):
-    """On an AVX512-BF16 CPU bitsandbytes warns on import that an optional kernel needs `pip install kernels`:
-    a flow and a `shoplm` command (both import it while they check the params) raise that logger past it.
-    (The stages' package does it at import: tasks/__init__.py, which every stage test imports.)"""
-    import logging
-
-    logger = logging.getLogger(KERNEL_LOGGER)
-    level = logger.level
-    logger.setLevel(logging.NOTSET)  # setLevel, not the attribute: it also clears the logger's cache
-    try:
-        if entry == "flow":
-            from flows.quiet import DEFAULTS, quiet_libraries
-
-            monkeypatch.setenv("PREFECT_HOME", str(tmp_path))  # quiet_libraries sets defaults in os.environ
-            for key in (*DEFAULTS, "PREFECT_SERVER_MEMO_STORE_PATH"):  # unset, and restored after the test
-                monkeypatch.setenv(key, "")
-                monkeypatch.delenv(key)
-            quiet_libraries()
-        else:
-            from shoplm.cli import main
-
-            monkeypatch.chdir(tmp_path)
-            main(["profile", "list"])
-        assert not logger.isEnabledFor(logging.WARNING) and logger.isEnabledFor(logging.ERROR)
-    finally:
-        logger.setLevel(level)
+def test_importing_the_project_keeps_the_optional_kernel_warning_out():
+    """On an AVX512-BF16 CPU bitsandbytes warns on import that an optional kernel needs `pip install kernels`;
+    a stage, a flow and a `shoplm` command all import it after shoplm (shoplm/__init__.py)."""
+    code = ("import logging, shoplm; logger = logging.getLogger('bitsandbytes.backends.cpu.ops'); "
+            "print(logger.isEnabledFor(logging.WARNING), logger.isEnabledFor(logging.ERROR))")
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
+                          check=True).stdout.split() == ["False", "True"]
